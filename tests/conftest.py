@@ -1,0 +1,43 @@
+"""Shared fixtures: seeded generators and the groups the book uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from eqrep.groups import cyclic, dihedral, direct_product, symmetric
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GROUPS = {
+    "C_1": lambda: cyclic(1),
+    "C_2": lambda: cyclic(2),
+    "C_4": lambda: cyclic(4),
+    "C_5": lambda: cyclic(5),
+    "D_1": lambda: dihedral(1),
+    "D_3": lambda: dihedral(3),
+    "D_4": lambda: dihedral(4),
+    "D_6": lambda: dihedral(6),
+    "S_3": lambda: symmetric(3),
+    "S_4": lambda: symmetric(4),
+    "C_4xC_4": lambda: direct_product(cyclic(4), cyclic(4)),
+    "D_4xD_1": lambda: direct_product(dihedral(4), dihedral(1)),
+}
+
+
+@pytest.fixture(params=sorted(GROUPS))
+def group(request):
+    return GROUPS[request.param]()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def gen() -> torch.Generator:
+    return torch.Generator().manual_seed(1234)

@@ -1,0 +1,70 @@
+"""Structure of the book: every chapter is complete, listed, and its Colab notebook is in sync.
+
+Executing the chapters is `make chapters` (papermill + nbval), not part of these unit tests.
+"""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from eqrep.chapters import COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources, out_of_sync
+
+CHAPTERS = chapter_sources(ROOT)
+
+
+def _toc_files(node) -> list[str]:
+    files = []
+    if isinstance(node, dict):
+        if "file" in node:
+            files.append(node["file"])
+        for value in node.values():
+            files += _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            files += _toc_files(item)
+    return files
+
+
+def test_every_chapter_is_in_the_toc_and_every_toc_file_exists():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [toc["root"]] + _toc_files(toc["parts"])
+    chapters = {f"chapters/{p.stem}" for p in CHAPTERS}
+    assert chapters <= set(files)
+    for f in files:
+        assert (ROOT / f"{f}.md").exists(), f"{f} listed in the toc but missing"
+
+
+def test_colab_notebooks_are_in_sync():
+    stale = out_of_sync(ROOT)
+    assert not stale, f"regenerate with `make notebooks`: {[p.name for p in stale]}"
+
+
+def test_config_points_colab_at_the_repository():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == REPOSITORY
+    assert config["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
+    assert config["sphinx"]["config"]["hide_solutions"] is False
+    assert "chapters/*.ipynb" in config["exclude_patterns"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_chapter_structure(path):
+    text = path.read_text()
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S)
+    assert cells, "no code cells"
+    first = cells[0]
+    assert first.startswith(":tags: [remove-cell]\n"), "first cell must be the hidden Colab set-up cell"
+    assert first.split("\n", 2)[2].strip() == COLAB_SETUP_SOURCE.strip(), "Colab cell differs from eqrep.chapters"
+    assert any(c.startswith(":tags: [parameters]") for c in cells), "no papermill parameters cell"
+    assert re.search(r"^# \d+\. ", text, flags=re.M), "title must be '# N. Title'"
+    assert "Learning objectives" in text
+    assert re.search(r"^## Summary", text, flags=re.M)
+    exercises = re.findall(r"```\{exercise\}[^\n]*\n:label: ([\w-]+)", text)
+    assert len(exercises) >= 3, "at least three exercises"
+    for label in exercises:
+        sol = re.search(r"```\{solution\} " + re.escape(label) + r"\n:class: dropdown", text)
+        assert sol, f"exercise {label} needs a solution hidden in a dropdown"
+    assert "plt.show()" in text or "plt.subplots" in text, "at least one figure"
+    assert re.search(r"```\{prf:", text), "at least one definition/theorem block"
