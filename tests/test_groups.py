@@ -69,3 +69,37 @@ def test_labels_are_words():
     assert d3.label(0) == "e"
     assert {d3.label(g) for g in range(d3.order)} >= {"r", "s", "r^2"}
     assert np.unique([d3.label(g) for g in range(d3.order)]).size == d3.order
+
+
+def _satisfies_relations(group, mats):
+    from eqrep.representations import Representation
+
+    rep = Representation(group, mats, check=False)
+    return float(np.abs(rep.relation_residuals()).max()), rep.defect()
+
+
+def test_direct_product_relations_force_the_factors_to_commute():
+    # A reflection and a non-commuting reflection satisfy a^2 = b^2 = e but not ab = ba:
+    # the recorded relations must catch that (von Dyck: relations hold <=> homomorphism).
+    g = direct_product(cyclic(2), cyclic(2))
+    c, s = np.cos(1.4), np.sin(1.4)
+    residual, defect = _satisfies_relations(g, [np.diag([1.0, -1.0]), np.array([[c, s], [s, -c]])])
+    assert defect > 1 and residual > 1
+
+
+def test_symmetric_relations_are_a_presentation_beyond_n_4():
+    # two permutations of 6 points generating a group of order 360 satisfy t^2, c^5 and (tc)^4:
+    # only the extra relations of Moore's presentation rule them out as images of S_5's generators
+    def perm(images):
+        m = np.zeros((6, 6))
+        m[list(images), range(6)] = 1.0
+        return m
+
+    residual, defect = _satisfies_relations(symmetric(5), [perm((4, 5, 2, 3, 0, 1)), perm((5, 3, 1, 0, 4, 2))])
+    assert defect > 1 and residual > 1
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 6])
+def test_symmetric_relations_hold_in_the_group(n):
+    g = symmetric(n)
+    assert all(g.evaluate_word(r) == g.identity for r in g.relations)

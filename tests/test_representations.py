@@ -178,3 +178,26 @@ def test_product_group_regular():
     g = direct_product(cyclic(2), cyclic(3))
     mult = multiplicities(regular(g))
     np.testing.assert_allclose(mult, np.ones(6), atol=1e-9)
+
+
+def test_representation_copies_its_generator_matrices():
+    m = standard(cyclic(4)).generator_matrices[0].copy()
+    rep = Representation(cyclic(4), [m])
+    m[:] = 0.0
+    assert rep.defect() < 1e-12 and np.abs(rep.generator_matrices[0]).sum() > 0
+
+
+def test_character_table_frame_has_class_sizes_and_values():
+    frame = character_table(symmetric(3)).to_frame()
+    assert frame.shape == (4, 3)
+    assert sorted(frame.loc["class size"].astype(int)) == [1, 2, 3]
+    assert sorted(frame.iloc[1:, 0].tolist()) == ["1", "1", "2"]
+
+
+def test_unsupported_groups_get_clear_errors():
+    with pytest.raises(ValueError, match="only C_n, D_n, S_n"):
+        standard(direct_product(cyclic(2), cyclic(2)))
+    with pytest.raises(ValueError, match="reducible"):
+        standard(cyclic(2))
+    with pytest.raises(ValueError, match="no sign representation"):
+        sign(cyclic(5))

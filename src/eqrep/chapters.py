@@ -54,6 +54,8 @@ def notebook_text(md_path: Path) -> str:
 
     notebook = jupytext.read(md_path)
     notebook.metadata.pop("jupytext", None)
+    for index, cell in enumerate(notebook.cells):  # deterministic ids (nbformat draws random ones)
+        cell.id = f"cell-{index:03d}"
     return jupytext.writes(notebook, fmt="ipynb")
 
 

@@ -220,20 +220,27 @@ def symmetric(n: int) -> FiniteGroup:
         return closure("S_1", [ident], compose_permutations, ident, ["t"])
     t = (1, 0) + tuple(range(2, n))
     c = tuple((i + 1) % n for i in range(n))
+    # Moore's presentation: t^2, c^n, (t c)^(n-1), (t c^-j t c^j)^2 for 2 <= j <= n/2
     relations = [(0, 0), (1,) * n] + ([(0, 1) * (n - 1)] if n > 2 else [])
+    relations += [((0,) + (1,) * (n - j) + (0,) + (1,) * j) * 2 for j in range(2, n // 2 + 1)]
     return closure(f"S_{n}", [t, c], compose_permutations, ident, ["t", "c"], relations=relations)
 
 
 def direct_product(g1: FiniteGroup, g2: FiniteGroup) -> FiniteGroup:
     """The direct product ``G1 x G2``; generators are those of ``G1`` then those of ``G2``.
 
-    Elements are pairs of element indices ``(g1, g2)``. The recorded relations are those of
-    the factors (the commutation relations between the factors are implied, not listed).
+    Elements are pairs of element indices ``(g1, g2)``. The relations are those of the factors
+    plus the commutators ``a b a^-1 b^-1`` of every generator ``a`` of ``G1`` with every
+    generator ``b`` of ``G2`` (inverses written as powers ``a^(o(a)-1)``).
     """
     gens = [(g, g2.identity) for g in g1.generators] + [(g1.identity, h) for h in g2.generators]
     names = [f"{a}1" for a in g1.generator_names] + [f"{b}2" for b in g2.generator_names]
     k = len(g1.generator_names)
     relations = [tuple(r) for r in g1.relations] + [tuple(i + k for i in r) for r in g2.relations]
+    for i, a in enumerate(g1.generators):
+        for j, b in enumerate(g2.generators):
+            oa, ob = g1.element_order(a), g2.element_order(b)
+            relations.append((i, k + j) + (i,) * (oa - 1) + (k + j,) * (ob - 1))
 
     def mul(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
         return (g1.mul(a[0], b[0]), g2.mul(a[1], b[1]))

@@ -33,7 +33,9 @@ __all__ = [
     "real_irreps_dihedral",
     "direct_sum",
     "tensor_product",
+    "CharacterTable",
     "character_table",
+    "format_character_value",
     "multiplicities",
     "real_cyclic_multiplicities",
 ]
@@ -67,7 +69,7 @@ class Representation:
     atol: float = 1e-8
 
     def __post_init__(self) -> None:
-        gens = [np.asarray(m) for m in self.generator_matrices]
+        gens = [np.array(m, copy=True) for m in self.generator_matrices]  # later edits of the inputs must not leak in
         k = len(self.group.generator_names)
         if len(gens) != k:
             raise ValueError(
@@ -173,7 +175,7 @@ def permutation_representation(group: FiniteGroup, images: Sequence[Sequence[int
 def sign(group: FiniteGroup) -> Representation:
     """The sign representation: ``S_n``: sign of the permutation; ``D_n``: ``det`` (reflections ``-1``);
     ``C_n`` with even ``n``: ``r -> -1``."""
-    kind = group.name.split("_")[0]
+    kind, _ = _family(group)
     if kind == "S":
         mats = [np.array([[np.linalg.det(_perm_matrix(group.elements[g]))]]) for g in group.generators]
     elif kind == "D":
@@ -181,14 +183,16 @@ def sign(group: FiniteGroup) -> Representation:
     elif kind == "C" and group.order % 2 == 0:
         mats = [-np.eye(1)]
     else:
-        raise ValueError(f"no sign representation defined for {group.name}")
+        raise ValueError(f"no sign representation defined for {group.name} (only S_n, D_n, C_n with n even)")
     return Representation(group, mats, name="sign")
 
 
 def standard(group: FiniteGroup) -> Representation:
     """The standard representation: ``S_n`` on the sum-zero hyperplane of ``R^n`` (dim ``n-1``,
     orthonormal basis); ``C_n``/``D_n`` as rotations (and a reflection) of the plane (dim 2)."""
-    kind, n = group.name.split("_")[0], int(group.name.split("_")[1])
+    kind, n = _family(group)
+    if kind in ("C", "D") and n < 3:
+        raise ValueError(f"the 2-d standard representation of {group.name} is reducible (needs n >= 3)")
     if kind == "S":
         # orthonormal basis of {x : sum x = 0} as the columns of q, shape (n, n-1)
         q, _ = np.linalg.qr(np.eye(n)[:, :-1] - np.eye(n)[:, -1:])
@@ -196,7 +200,13 @@ def standard(group: FiniteGroup) -> Representation:
         return Representation(group, mats, name="standard")
     if kind in ("C", "D"):
         return Representation(group, _rotation_generators(group, 1), name="standard")
-    raise ValueError(f"no standard representation defined for {group.name}")
+    raise ValueError(f"no standard representation defined for {group.name} (only C_n, D_n, S_n)")
+
+
+def _family(group: FiniteGroup) -> tuple[str, int]:
+    """``("C" | "D" | "S", n)`` for the groups built by :mod:`eqrep.groups`, else ``("", 0)``."""
+    kind, _, n = group.name.partition("_")
+    return (kind, int(n)) if kind in ("C", "D", "S") and n.isdigit() else ("", 0)
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -277,12 +287,37 @@ class CharacterTable:
         """Dimension ``chi_i(e)`` of each irreducible, shape ``(r,)``."""
         return np.rint(self.values[:, 0].real).astype(int)
 
+    def to_frame(self):
+        """The table as a :class:`pandas.DataFrame` of short strings, shape ``(r + 1, r)``.
+
+        Columns: a representative of each class (``group.label``); first row ``"class size"``,
+        then one row ``chi_i`` per irreducible, in this table's order.
+        """
+        import pandas as pd
+
+        cols = [self.group.label(cls[0]) for cls in self.classes]
+        rows = [[str(len(cls)) for cls in self.classes]]
+        rows += [[format_character_value(v) for v in row] for row in self.values]
+        index = ["class size"] + [f"chi_{i + 1}" for i in range(len(self.values))]
+        return pd.DataFrame(rows, columns=cols, index=index)
+
     def on_elements(self) -> np.ndarray:
         """Characters evaluated on every element, shape ``(r, |G|)``."""
         out = np.empty((len(self.values), self.group.order), dtype=complex)
         for j, cls in enumerate(self.classes):
             out[:, list(cls)] = self.values[:, [j]]
         return out
+
+
+def format_character_value(z: complex, decimals: int = 3) -> str:
+    """A character value as short text: ``"2"``, ``"-1"``, ``"i"``, ``"-0.5+0.866i"``."""
+    z = complex(np.round(z, decimals)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if abs(z.imag) < 10.0**-decimals:
+        return f"{z.real:g}"
+    imag = {1.0: "i", -1.0: "-i"}.get(z.imag, f"{z.imag:g}i")
+    if abs(z.real) < 10.0**-decimals:
+        return imag
+    return f"{z.real:g}{'+' if z.imag > 0 else ''}{imag}"
 
 
 def character_table(group: FiniteGroup, seed: int = 0) -> CharacterTable:

@@ -1,0 +1,1 @@
+"""Datasets: QM9 molecular graphs (and, in later chapters, MNIST and friends)."""
