@@ -110,11 +110,13 @@ def elbo_terms(out: VAEOutput, node_types: torch.Tensor, edge_types: torch.Tenso
         and ``KL(q(z|G) || N(0, I))``, each summed over the graph and averaged over the batch.
     """
     b, n = node_types.shape
-    nll_nodes = F.cross_entropy(out.node_logits.reshape(-1, out.node_logits.shape[-1]),
+    node_logits, edge_logits = out.node_logits.float(), out.edge_logits.float()  # float32 under autocast
+    mu, logvar = out.mu.float(), out.logvar.float()
+    nll_nodes = F.cross_entropy(node_logits.reshape(-1, node_logits.shape[-1]),
                                 node_types.reshape(-1), reduction="sum") / b
     iu = torch.triu_indices(n, n, offset=1, device=edge_types.device)
-    logits = out.edge_logits[:, iu[0], iu[1]]
+    logits = edge_logits[:, iu[0], iu[1]]
     nll_edges = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), edge_types[:, iu[0], iu[1]].reshape(-1),
                                 reduction="sum") / b
-    kl = 0.5 * (out.mu.pow(2) + out.logvar.exp() - 1.0 - out.logvar).sum() / b
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum() / b
     return {"nodes": nll_nodes, "edges": nll_edges, "kl": kl}

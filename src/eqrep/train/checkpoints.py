@@ -50,6 +50,7 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are shared artefacts
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

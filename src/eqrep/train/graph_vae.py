@@ -2,18 +2,20 @@
 
 Command line::
 
-    python -m eqrep train graph-vae --config default --out data/checkpoints/graph_vae
-    python -m eqrep train graph-vae --config paper --out runs/graph_vae_paper   # on a GPU
+    python -m eqrep train graph-vae --config default --out data/runs/graph_vae --ship
+    python -m eqrep train graph-vae --config paper --out data/runs/graph_vae_paper   # on a GPU
 
 ``default`` finishes on a 2-core CPU in about an hour; ``paper`` is the paper's setting
 (lr 1e-4, batch 32, 1000 epochs, standard ELBO) for a GPU. A run resumes from ``last.pt`` in
-its folder unless ``--no-resume`` is given.
+its folder unless ``--no-resume`` is given. ``--ship`` copies the best model and its manifest into
+the package (``eqrep/checkpoints/graph_vae``), which is what the chapter loads.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +93,7 @@ def evaluate(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, kl_weigh
 
 def train_graph_vae(config: TrainConfig, out_dir: Path | str, data: QM9 | None = None, resume: bool = True,
                     device: torch.device | str | None = None, max_steps: int | None = None,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, command: str | None = None) -> dict:
     """Train (or resume) a graph VAE; returns the manifest.
 
     Args:
@@ -102,6 +104,7 @@ def train_graph_vae(config: TrainConfig, out_dir: Path | str, data: QM9 | None =
         device: Defaults to CUDA when available.
         max_steps: Stop after this many optimiser steps in total (for short demonstrations).
         progress: Show tqdm progress bars.
+        command: The command line that started the run (recorded in the manifest).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -126,7 +129,7 @@ def train_graph_vae(config: TrainConfig, out_dir: Path | str, data: QM9 | None =
     train_nodes, train_edges = data.tensors("train")
     val_nodes, val_edges = data.tensors("val")
     manifest = {"model": "graph_vae", "config": dataclasses.asdict(config), "data_source": data.source,
-                "device": str(device), "history": history}
+                "device": str(device), "history": history, "command": command}
     for epoch in range(start_epoch, config.epochs):
         gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         order = torch.randperm(len(train_nodes), generator=gen)
@@ -196,17 +199,23 @@ def load_graph_vae(run_dir: Path | str, which: str = "best", device: torch.devic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eqrep train graph-vae", description=__doc__.split("\n")[0])
     parser.add_argument("--config", choices=sorted(CONFIGS), default="default")
-    parser.add_argument("--out", default="data/checkpoints/graph_vae")
+    parser.add_argument("--out", default="data/runs/graph_vae")
     parser.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--ship", action="store_true", help="copy the result into eqrep/checkpoints/graph_vae")
     args = parser.parse_args(argv)
     config = CONFIGS[args.config]
     if args.epochs is not None:
         config = dataclasses.replace(config, epochs=args.epochs)
     np.set_printoptions(precision=4)
+    command = "python -m eqrep train graph-vae " + " ".join(sys.argv[1:] if argv is None else argv)
     manifest = train_graph_vae(config, args.out, resume=not args.no_resume, device=args.device,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, command=command.replace(" --ship", ""))
     print(f"done: {manifest['epochs_done']} epochs, best val loss {manifest['best_val_loss']:.4f}; {args.out}")
+    if args.ship:
+        from eqrep.checkpoints import ship
+
+        print(f"shipped to {ship(args.out, 'graph_vae')}")
     return 0
