@@ -275,7 +275,8 @@ class CharacterTable:
         group: The group.
         classes: Conjugacy classes (tuples of element indices).
         values: ``values[i, j]`` is ``chi_i`` on class ``j``; shape ``(r, r)``, ``r`` = number of
-            classes. Rows sorted by degree, trivial first.
+            classes. Rows sorted by degree, then by their values class by class (larger real
+            part first, then larger imaginary part), so the trivial character comes first.
     """
 
     group: FiniteGroup
@@ -356,7 +357,11 @@ def character_table(group: FiniteGroup, seed: int = 0) -> CharacterTable:
     values = np.array(chars)
     values = np.where(np.abs(values.imag) < 1e-9, values.real, values)
     values.real[np.abs(values.real) < 1e-12] = 0.0
-    order_idx = np.lexsort((-np.round(values.real.sum(axis=1), 6), np.round(values[:, 0].real, 6)))
+    # deterministic order: by degree, then by the values class by class (larger real part, then
+    # larger imaginary part first), so the trivial character leads and ties never depend on eig()
+    rounded = np.round(values, 6) + 0.0
+    keys = [(-rounded[:, j].imag) for j in reversed(range(r))] + [(-rounded[:, j].real) for j in reversed(range(r))]
+    order_idx = np.lexsort(keys + [rounded[:, 0].real])
     values = values[order_idx]
     return CharacterTable(group=group, classes=classes, values=values)
 
