@@ -1,4 +1,4 @@
-"""Figure helpers shared by the chapters (matplotlib)."""
+"""Figure helpers shared by the chapters (matplotlib; molecules drawn with RDKit)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["show_images", "show_matrix", "scatter_2d"]
+__all__ = ["show_images", "show_matrix", "scatter_2d", "molecule_image", "draw_graphs"]
 
 
 def show_images(images: np.ndarray, titles: Sequence[str] | None = None, ncols: int | None = None,
@@ -53,3 +53,79 @@ def scatter_2d(ax: plt.Axes, points: np.ndarray, labels: np.ndarray | None = Non
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def molecule_image(nodes: np.ndarray, edges: np.ndarray, size: int = 200, slot_labels: bool = False,
+                   trim: bool = True) -> np.ndarray | None:
+    """RDKit depiction of a dense graph as an RGB array ``(H, W, 3)``, or ``None`` if invalid.
+
+    Args:
+        nodes: ``(n,)`` node-type indices; edges: ``(n, n)`` bond-type indices.
+        size: Width and height of the RDKit drawing in pixels.
+        slot_labels: Write each atom's node slot (row of ``nodes``) next to it.
+        trim: Cut the white margin and pad to a square, so that small molecules fill the image.
+    """
+    from rdkit.Chem import Draw
+
+    from eqrep.data.qm9 import NO_NODE, dense_to_molecule
+
+    mol = dense_to_molecule(nodes, edges)
+    if mol is None:
+        return None
+    if slot_labels:  # dense_to_molecule adds the atoms in slot order, skipping not-a-node slots
+        slots = [i for i in range(len(nodes)) if nodes[i] != NO_NODE]
+        for atom, slot in zip(mol.GetAtoms(), slots, strict=True):
+            atom.SetProp("atomNote", str(slot))
+    image = np.asarray(Draw.MolToImage(mol, size=(size, size)).convert("RGB"))
+    if not trim:
+        return image
+    ink = (image < 245).any(axis=-1)
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    if len(rows) == 0:
+        return image
+    image = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = int(1.12 * max(image.shape[:2])) + 2
+    square = np.full((side, side, 3), 255, dtype=np.uint8)
+    top, left = (side - image.shape[0]) // 2, (side - image.shape[1]) // 2
+    square[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return square
+
+
+def draw_graphs(axes: Sequence, nodes: np.ndarray, edges: np.ndarray, titles: Sequence[str] | None = None,
+                size: int = 200, fontsize: float = 7, slot_labels: bool = False) -> np.ndarray:
+    """Draw graph ``k`` into ``axes[k]``; an invalid graph gets a grey "invalid" placeholder.
+
+    Args:
+        axes: Matplotlib axes, one per graph (e.g. ``axes.ravel()``).
+        nodes: ``(K, n)`` node-type indices; edges: ``(K, n, n)`` bond-type indices.
+        titles: Optional title per graph.
+        size: Pixel size of each depiction.
+        fontsize: Size of titles and placeholder text.
+        slot_labels: Write each atom's node slot next to it (see :func:`molecule_image`).
+
+    Returns:
+        ``(K,)`` boolean array, ``True`` where the graph is a valid molecule.
+    """
+    valid = np.zeros(len(nodes), dtype=bool)
+    for k, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= len(nodes):
+            ax.axis("off")
+            continue
+        image = molecule_image(nodes[k], edges[k], size, slot_labels)
+        valid[k] = image is not None
+        if image is None:
+            ax.set_facecolor("0.93")
+            ax.text(0.5, 0.5, "invalid", ha="center", va="center", color="C3", fontsize=fontsize + 1,
+                    transform=ax.transAxes)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_aspect("equal")  # the same size as a molecule image
+        else:
+            ax.imshow(image)
+        for spine in ax.spines.values():
+            spine.set_color("C3" if image is None else "0.85")
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=fontsize, pad=2)
+    return valid

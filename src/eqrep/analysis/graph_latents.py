@@ -3,9 +3,9 @@
 * :func:`encode` -- latent means ``(N, n)``, optionally after a random node permutation of each
   input graph (the paper's footnote: removes any ordering implied by how the data was stored);
 * :func:`invariant_representations` -- the sorted latent and common invariant poolings;
-* :func:`interpolate` -- the equivariant path ``alpha z1 + (1 - alpha) z2`` and the invariant
-  path ``alpha s(z1) + (1 - alpha) s(z2)``, decoded to graphs;
-* :func:`hamming_steps` -- Hamming distances between consecutive decoded graphs;
+* :func:`interpolate` -- the equivariant path ``(1 - alpha) z1 + alpha z2`` and the invariant
+  path ``(1 - alpha) s(z1) + alpha s(z2)``, decoded to graphs, for one pair or many at once;
+* :func:`hamming_steps` -- Hamming distances between consecutive decoded graphs (batched);
 * :func:`knn_mae` -- kNN-regression MAE against ``k`` (scikit-learn).
 """
 
@@ -42,10 +42,11 @@ def encode(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, permute: b
     out = []
     for start in range(0, len(nodes), batch_size):
         nt, et = nodes[start:start + batch_size], edges[start:start + batch_size]
-        if permute:
-            perms = [torch.randperm(nt.shape[1], generator=gen) for _ in range(len(nt))]
-            nt = torch.stack([permute_nodes(v[:, None], p)[:, 0] for v, p in zip(nt, perms, strict=True)])
-            et = torch.stack([permute_edges(e[..., None], p)[..., 0] for e, p in zip(et, perms, strict=True)])
+        if permute:  # relabel graph b by its own permutation: V -> P V, E -> P E P^T, batched
+            n = nt.shape[1]
+            inv = torch.argsort(torch.stack([torch.randperm(n, generator=gen) for _ in range(len(nt))]), dim=1)
+            nt = nt.gather(1, inv)
+            et = et[torch.arange(len(et))[:, None, None], inv[:, :, None], inv[:, None, :]]
         v, e = one_hot_graphs(nt.to(device), et.to(device))
         mu, _ = model.encode(v, e)
         out.append(mu[..., 0].cpu())
@@ -66,29 +67,44 @@ def invariant_representations(z: np.ndarray, poolings: Sequence[str] = ("sum", "
         reps[name] = POOLINGS[name](zt, -2).numpy()
     if power_sums:
         k = np.arange(1, z.shape[1] + 1)
-        sums = (np.sign(z[..., None]) * np.abs(z[..., None]) ** k).sum(axis=1)  # (M, n)
-        reps["power sums"] = np.sign(sums) * np.abs(sums) ** (1.0 / k)  # k-th roots keep the scale comparable
+        sums = (np.asarray(z, dtype=float)[..., None] ** k).sum(axis=1)  # p_k = sum_i z_i^k, (M, n)
+        reps["power sums"] = np.sign(sums) * np.abs(sums) ** (1.0 / k)  # signed k-th roots: same scale as z
     return reps
 
 
 @torch.no_grad()
-def interpolate(model: GraphVAE, z1: np.ndarray, z2: np.ndarray, steps: int = 25
+def interpolate(model: GraphVAE, z1: np.ndarray, z2: np.ndarray, steps: int = 25, batch_size: int = 4096
                 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Decode the two interpolation paths between latents ``z1, z2`` ``(n,)``.
+    """Decode the two interpolation paths between latents ``z1`` and ``z2``.
 
-    Returns ``{"equivariant": (latents, nodes, edges), "invariant": (...)}`` with latents
-    ``(steps, n)``, decoded node types ``(steps, n)`` and edge types ``(steps, n, n)``. The
-    equivariant path is ``alpha z1 + (1 - alpha) z2``; the invariant one
-    ``alpha s(z1) + (1 - alpha) s(z2)`` with ``s`` = sorting (it stays in the convex cone).
+    The equivariant path is ``(1 - alpha) z1 + alpha z2``; the invariant one
+    ``(1 - alpha) s(z1) + alpha s(z2)`` with ``s`` = sorting (it stays in the convex cone);
+    ``alpha`` takes ``steps`` equally spaced values in ``[0, 1]``.
+
+    Args:
+        model: A :class:`~eqrep.models.graph_vae.GraphVAE` with one latent channel.
+        z1, z2: One pair ``(n,)`` or ``P`` pairs ``(P, n)``.
+        steps: Points per path.
+        batch_size: Graphs per decoder call.
+
+    Returns:
+        ``{"equivariant": (latents, nodes, edges), "invariant": (...)}`` with latents
+        ``([P,] steps, n)``, decoded node types ``([P,] steps, n)`` and edge types
+        ``([P,] steps, n, n)``; the ``P`` axis only for batched input.
     """
-    alphas = np.linspace(0.0, 1.0, steps)[:, None]
-    paths = {"equivariant": (1 - alphas) * z1 + alphas * z2,
-             "invariant": (1 - alphas) * np.sort(z1) + alphas * np.sort(z2)}
+    single = np.ndim(z1) == 1
+    z1, z2 = np.atleast_2d(z1), np.atleast_2d(z2)
+    alphas = np.linspace(0.0, 1.0, steps)[None, :, None]  # (1, T, 1)
+    paths = {"equivariant": (1 - alphas) * z1[:, None] + alphas * z2[:, None],
+             "invariant": (1 - alphas) * np.sort(z1, axis=1)[:, None] + alphas * np.sort(z2, axis=1)[:, None]}
     device = next(model.parameters()).device
     out = {}
     for name, lat in paths.items():
-        nodes, edges = model.decode_graphs(torch.as_tensor(lat, dtype=torch.float32, device=device)[..., None])
-        out[name] = (lat, nodes.cpu().numpy(), edges.cpu().numpy())
+        flat = torch.as_tensor(lat.reshape(-1, lat.shape[-1]), dtype=torch.float32, device=device)[..., None]
+        decoded = [model.decode_graphs(flat[s:s + batch_size]) for s in range(0, len(flat), batch_size)]
+        nodes = torch.cat([d[0] for d in decoded]).cpu().numpy().reshape(lat.shape)
+        edges = torch.cat([d[1] for d in decoded]).cpu().numpy().reshape(*lat.shape, lat.shape[-1])
+        out[name] = (lat[0], nodes[0], edges[0]) if single else (lat, nodes, edges)
     return out
 
 
@@ -99,8 +115,18 @@ def hamming_distance(nodes_a: np.ndarray, edges_a: np.ndarray, nodes_b: np.ndarr
 
 
 def hamming_steps(nodes: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Hamming distances between consecutive graphs of a path: ``(T, n), (T, n, n) -> (T - 1,)``."""
-    return np.array([hamming_distance(nodes[t], edges[t], nodes[t + 1], edges[t + 1]) for t in range(len(nodes) - 1)])
+    """Hamming distances between consecutive graphs of one path or of many.
+
+    Args:
+        nodes: ``([P,] T, n)`` node types; edges: ``([P,] T, n, n)`` edge types (``i < j`` used).
+
+    Returns:
+        ``([P,] T - 1)`` integers: changed node types plus changed edges per step.
+    """
+    n = nodes.shape[-1]
+    iu = np.triu_indices(n, k=1)
+    upper = edges[..., iu[0], iu[1]]
+    return (np.diff(nodes, axis=-2) != 0).sum(-1) + (np.diff(upper, axis=-2) != 0).sum(-1)
 
 
 def knn_mae(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,

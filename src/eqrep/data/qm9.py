@@ -123,8 +123,9 @@ def dense_to_molecule(nodes: np.ndarray, edges: np.ndarray):
     A graph is valid when RDKit can sanitize it (valences respected, hydrogens implicit) and it
     is connected (one fragment).
     """
-    from rdkit import Chem
+    from rdkit import Chem, RDLogger
 
+    RDLogger.DisableLog("rdApp.*")  # invalid valences are an expected outcome here, not news
     nodes, edges = np.asarray(nodes), np.asarray(edges)
     keep = [i for i in range(len(nodes)) if nodes[i] != NO_NODE]
     if not keep:
