@@ -7,26 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["show_images", "show_matrix", "scatter_2d", "molecule_image", "draw_graphs"]
-
-
-def show_images(images: np.ndarray, titles: Sequence[str] | None = None, ncols: int | None = None,
-                size: float = 1.8, cmap: str = "gray") -> plt.Figure:
-    """Show a row (or grid) of images, shape ``(N, H, W)``, without axes."""
-    images = np.asarray(images)
-    n = len(images)
-    ncols = ncols or n
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
-                             squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for i, (ax, img) in enumerate(zip(axes.ravel(), images)):
-        ax.imshow(img, cmap=cmap)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
-    fig.tight_layout()
-    return fig
+__all__ = ["show_matrix", "molecule_image", "draw_graphs"]
 
 
 def show_matrix(ax: plt.Axes, m: np.ndarray, title: str = "", cmap: str = "RdBu_r", annotate: bool = False) -> None:
@@ -41,18 +22,6 @@ def show_matrix(ax: plt.Axes, m: np.ndarray, title: str = "", cmap: str = "RdBu_
     if annotate:
         for (i, j), val in np.ndenumerate(m):
             ax.text(j, i, f"{val:.2g}", ha="center", va="center", fontsize=7)
-
-
-def scatter_2d(ax: plt.Axes, points: np.ndarray, labels: np.ndarray | None = None, title: str = "",
-               cmap: str = "tab10", s: float = 8.0) -> None:
-    """Scatter plot of 2-d points ``(N, 2)`` coloured by ``labels``."""
-    points = np.asarray(points)
-    sc = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=cmap, s=s, linewidths=0)
-    if labels is not None and len(np.unique(labels)) <= 10:
-        ax.legend(*sc.legend_elements(), fontsize=7, loc="best", markerscale=0.8, frameon=False)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def molecule_image(nodes: np.ndarray, edges: np.ndarray, size: int = 200, slot_labels: bool = False,
