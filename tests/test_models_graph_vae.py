@@ -4,7 +4,7 @@ from eqrep.actions import permute_edges, permute_nodes, random_permutation
 from eqrep.data.qm9 import one_hot_graphs, smiles_to_dense
 from eqrep.invariants import sort_nodes
 from eqrep.layers.pointwise import GraphInstanceNorm
-from eqrep.models.graph_vae import GraphVAE, GraphVAEConfig, elbo_terms
+from eqrep.models.graph_vae import GraphVAE, GraphVAEConfig, elbo_terms, negative_elbo
 
 SMILES = ["C=CC#N", "c1ccoc1", "CC(O)CN", "OC1CC1F", "CCOC(=O)C", "N#CC1CC1"]
 
@@ -45,7 +45,7 @@ def test_elbo_finite_and_decreasing_on_a_tiny_batch():
     for _ in range(40):
         terms = elbo_terms(model(v, e, sample=False), nodes, edges)
         assert all(torch.isfinite(t) for t in terms.values()) and terms["kl"] >= 0
-        loss = terms["nodes"] + terms["edges"] + 0.5 * terms["kl"]
+        loss = negative_elbo(terms, 0.5)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -64,6 +64,7 @@ def test_elbo_terms_hand_computed():
     assert terms["nodes"].item() == torch.tensor(5.0).log().item() * n
     assert abs(terms["edges"].item() - torch.tensor(4.0).log().item() * 3) < 1e-6
     assert terms["kl"].item() == 0.0
+    assert negative_elbo({"nodes": torch.tensor(1.0), "edges": torch.tensor(2.0), "kl": torch.tensor(4.0)}, 0.5) == 5.0
 
 
 def test_instance_norm_normalises_and_is_equivariant(gen):

@@ -8,6 +8,7 @@ from eqrep.representations import (
     character_table,
     direct_sum,
     multiplicities,
+    natural,
     permutation_representation,
     real_cyclic_multiplicities,
     real_irreps_cyclic,
@@ -210,3 +211,15 @@ def test_character_table_order_is_deterministic(group):
     for t in tables[1:]:
         np.testing.assert_allclose(t, tables[0], atol=1e-9)
     np.testing.assert_allclose(tables[0][0], 1.0)  # trivial first
+
+
+def test_natural_representation_of_s_n():
+    s4 = symmetric(4)
+    nat = natural(s4)
+    assert nat.dim == 4 and nat.defect() < 1e-12
+    for g in range(s4.order):  # rho(g) e_i = e_{g(i)}
+        np.testing.assert_array_equal(nat(g)[list(s4.elements[g]), range(4)], np.ones(4))
+    np.testing.assert_allclose(multiplicities(nat), multiplicities(trivial(s4)) + multiplicities(standard(s4)),
+                               atol=1e-9)
+    with pytest.raises(ValueError, match="defined for S_n"):
+        natural(dihedral(4))

@@ -29,6 +29,7 @@ __all__ = [
     "regular",
     "standard",
     "permutation_representation",
+    "natural",
     "real_irreps_cyclic",
     "real_irreps_dihedral",
     "direct_sum",
@@ -170,6 +171,14 @@ def regular(group: FiniteGroup) -> Representation:
 def permutation_representation(group: FiniteGroup, images: Sequence[Sequence[int]], name: str = "perm") -> Representation:
     """Representation by permutation matrices, from the images of each generator on ``{0..n-1}``."""
     return Representation(group, [_perm_matrix(p) for p in images], name=name)
+
+
+def natural(group: FiniteGroup) -> Representation:
+    """The natural representation of ``S_n`` on ``R^n``: each permutation as its ``n x n`` matrix."""
+    kind, _ = _family(group)
+    if kind != "S":
+        raise ValueError(f"the natural permutation representation is defined for S_n, not {group.name}")
+    return permutation_representation(group, [group.elements[g] for g in group.generators], name="natural")
 
 
 def sign(group: FiniteGroup) -> Representation:

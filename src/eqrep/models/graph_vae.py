@@ -22,7 +22,7 @@ from torch import nn
 from eqrep.layers.permutation import EdgeToEdge, EdgeToNode, NodeToEdge
 from eqrep.layers.pointwise import PointwiseBlock
 
-__all__ = ["GraphVAEConfig", "GraphVAE", "VAEOutput", "elbo_terms"]
+__all__ = ["GraphVAEConfig", "GraphVAE", "VAEOutput", "elbo_terms", "negative_elbo"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,8 @@ def elbo_terms(out: VAEOutput, node_types: torch.Tensor, edge_types: torch.Tenso
                                 reduction="sum") / b
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum() / b
     return {"nodes": nll_nodes, "edges": nll_edges, "kl": kl}
+
+
+def negative_elbo(terms: dict[str, torch.Tensor], kl_weight: float = 1.0) -> torch.Tensor:
+    """The training loss from :func:`elbo_terms`: ``nodes + edges + kl_weight * kl``."""
+    return terms["nodes"] + terms["edges"] + kl_weight * terms["kl"]

@@ -20,13 +20,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from eqrep.data.qm9 import QM9, load_qm9, one_hot_graphs
 from eqrep.device import seed_everything, select_device
-from eqrep.models.graph_vae import GraphVAE, GraphVAEConfig, elbo_terms
+from eqrep.models.graph_vae import GraphVAE, GraphVAEConfig, elbo_terms, negative_elbo
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
 
 __all__ = ["TrainConfig", "CONFIGS", "train_graph_vae", "load_graph_vae", "evaluate", "main"]
@@ -55,10 +54,6 @@ CONFIGS = {
 }
 
 
-def _loss(terms: dict[str, torch.Tensor], kl_weight: float) -> torch.Tensor:
-    return terms["nodes"] + terms["edges"] + kl_weight * terms["kl"]
-
-
 @torch.no_grad()
 def evaluate(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, kl_weight: float,
              batch_size: int = 1024, device: torch.device | None = None) -> dict[str, float]:
@@ -82,7 +77,7 @@ def evaluate(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, kl_weigh
         k = len(nt)
         for name, value in terms.items():
             sums[name] += float(value) * k
-        sums["loss"] += float(_loss(terms, kl_weight)) * k
+        sums["loss"] += float(negative_elbo(terms, kl_weight)) * k
         pred_n, pred_e = out.node_logits.argmax(-1), out.edge_logits.argmax(-1)
         iu = torch.triu_indices(nt.shape[1], nt.shape[1], offset=1, device=device)
         exact = (pred_n == nt).all(1) & (pred_e[:, iu[0], iu[1]] == et[:, iu[0], iu[1]]).all(1)
@@ -143,7 +138,7 @@ def train_graph_vae(config: TrainConfig, out_dir: Path | str, data: QM9 | None =
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 output = model(v, e)
             terms = elbo_terms(output, nt, et)  # in float32
-            loss = _loss(terms, config.kl_weight)
+            loss = negative_elbo(terms, config.kl_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -209,7 +204,6 @@ def main(argv: list[str] | None = None) -> int:
     config = CONFIGS[args.config]
     if args.epochs is not None:
         config = dataclasses.replace(config, epochs=args.epochs)
-    np.set_printoptions(precision=4)
     command = "python -m eqrep train graph-vae " + " ".join(sys.argv[1:] if argv is None else argv)
     manifest = train_graph_vae(config, args.out, resume=not args.no_resume, device=args.device,
                                progress=not args.no_progress, command=command.replace(" --ship", ""))
