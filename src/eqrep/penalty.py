@@ -2,12 +2,12 @@
 equivariance for tasks with finite group symmetry*).
 
 Section 4 finds that a learned latent action is always a multiple of the regular
-representation. So fix it: on a latent of dimension ``d`` let ``G`` act by
+representation. So fix it: on a latent of dimension ``d`` let ``G`` act by::
 
     rho_Z(g) = (I_m (x) rho_reg(g)) (+) I_p,    m = floor(d / |G|),  p = d - m |G|,
 
 ``m`` copies of the regular representation (``rho_reg(g) e_h = e_{gh}``) and ``p`` trivial
-coordinates of padding, and train with
+coordinates of padding, and train with::
 
     l(k(f(x)), y) + l(k(rho_Z(g) f(x)), rho_Y(g) y) + lambda ||rho_Z(g) f(x) - f(rho_X(g) x)||^2,
 
