@@ -241,3 +241,12 @@ def test_conditioning_loss_is_finite_with_repeated_singular_values_and_matches_t
     model = LearnedRepresentation(dihedral(3), 5, init="identity", noise=0.8, seed=1).double()
     s = torch.linalg.svdvals(model.generators)
     torch.testing.assert_close(model.conditioning_loss(), ((s[:, 0].log() - s[:, -1].log()) ** 2).mean())
+
+
+def test_orthogonal_start_is_in_so_d_for_generators_of_odd_order():
+    # det rho(r) = 1 for r of odd order, and det cannot change sign without a singular matrix
+    dets = torch.stack([torch.linalg.det(LearnedRepresentation(dihedral(3), 7, seed=s).generators) for s in range(12)])
+    torch.testing.assert_close(dets[:, 0], torch.ones(12), atol=1e-5, rtol=0)  # r has order 3
+    assert (dets[:, 1] < 0).any() and (dets[:, 1] > 0).any()  # s has order 2: both components
+    q = LearnedRepresentation(cyclic(3), 5, seed=0).generators[0]
+    torch.testing.assert_close(q.T @ q, torch.eye(5), atol=1e-5, rtol=0)

@@ -112,6 +112,18 @@ def test_log_variance_is_clamped_so_the_unlabelled_bound_stays_finite():
     assert torch.isfinite(bound).all()
 
 
+def test_a_confident_q_of_y_gets_finite_gradients():
+    model = tiny_model(label_posterior=True)
+    logits = torch.tensor([[0.0, -200.0, -200.0]] * 4, requires_grad=True)  # q underflows to exactly 0
+    log_q = torch.log_softmax(logits, 1)
+    assert (log_q.exp() == 0).sum() == 8
+    out = E.unlabelled_elbo(model, torch.rand(4, 1, 12, 12), torch.randn(3, model.config.latent_dim), log_q,
+                            torch.zeros(3))
+    out["bound"].sum().backward()
+    assert torch.isfinite(logits.grad).all()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
 def test_bad_inputs_are_rejected():
     model = tiny_model()
     with pytest.raises(ValueError, match=r"expected images \(N, 1, 12, 12\)"):

@@ -3,7 +3,9 @@
 Commands: ``bench`` (benchmarks), ``chapters`` (sync/check/execute the chapters),
 ``train graph-vae`` (train the QM9 graph VAE; see :mod:`eqrep.train.graph_vae`),
 ``train mnist-classifier`` (the rotated-MNIST classifiers; see :mod:`eqrep.train.mnist_classifiers`),
-``train equivae`` (EquiVAE; see :mod:`eqrep.train.equivae`).
+``train equivae`` (EquiVAE; see :mod:`eqrep.train.equivae`),
+``train latent-representation`` (learning the latent representation; see
+:mod:`eqrep.train.latent_representation`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"bench": "eqrep.bench", "chapters": "eqrep.chapters"}
     trainers = {"graph-vae": "eqrep.train.graph_vae", "mnist-classifier": "eqrep.train.mnist_classifiers",
-                "equivae": "eqrep.train.equivae"}
+                "equivae": "eqrep.train.equivae", "latent-representation": "eqrep.train.latent_representation"}
     usage = f"usage: python -m eqrep {{{','.join(commands)}}} [options] | python -m eqrep train {{{','.join(trainers)}}} [options]"
     if argv and argv[0] == "train":
         if len(argv) < 2 or argv[1] not in trainers:

@@ -480,7 +480,10 @@ def unlabelled_elbo(model: EquiVAE, x: torch.Tensor, class_r: torch.Tensor, labe
     kl = kl_to_prior(mu, logvar).view(b, k)
     log_q = label_log_probs.float()
     q = log_q.exp()
-    label_kl = (torch.xlogy(q, q) - q * log_prior.to(q.device)[None]).sum(1)  # 0 log 0 = 0
+    # 0 log 0 = 0, also for the gradient: xlogy(q, q) has the gradient log q + 1 = -inf where q underflows
+    # to 0, and 0 * -inf = NaN would reach q(y|x) once it is confident
+    safe_log_q = torch.where(q > 0, log_q, torch.zeros_like(log_q))
+    label_kl = (q * (safe_log_q - log_prior.to(q.device)[None])).sum(1)
     return {"reconstruction": rec, "kl": kl, "q": q, "label_kl": label_kl,
             "bound": (q * (-rec - kl)).sum(1) - label_kl}
 

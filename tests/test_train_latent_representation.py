@@ -1,0 +1,144 @@
+"""Sec. 4 training: the group actions on images, tiny runs of every experiment, resume, collect."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from eqrep.groups import cyclic, dihedral
+from eqrep.train.checkpoints import CheckpointError, load_checkpoint
+from eqrep.train.latent_representation import (
+    CONFIGS,
+    EXPERIMENTS,
+    act_c4_on_images,
+    act_d3_on_images,
+    experiment_group,
+    load_run,
+    main,
+    make_task,
+    train_latent_representation,
+    train_seeds,
+    train_sweep,
+)
+from eqrep.learned_representations import irreducible_counts
+from eqrep.train.latent_representation import _rep_of
+
+D3 = dihedral(3)
+
+
+def _blob(n=4, size=29, seed=0):
+    """Smooth random images (sums of Gaussian bumps), ``(n, 1, size, size)``."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, 1, size, size), dtype=np.float32)
+    for i in range(n):
+        for cy, cx in rng.uniform(9, 19, size=(3, 2)):
+            out[i, 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 8.0)
+    return torch.as_tensor(out)
+
+
+def _e(label):
+    return D3.elements.index(label)
+
+
+def test_d3_action_exact_relations_and_approximate_rotation():
+    x = _blob()
+    n = len(x)
+    s, r = torch.full((n,), _e((0, 1))), torch.full((n,), _e((1, 0)))
+    torch.testing.assert_close(act_d3_on_images(x, torch.full((n,), _e((0, 0)))), x, atol=1e-6, rtol=0)
+    torch.testing.assert_close(act_d3_on_images(act_d3_on_images(x, s), s), x)  # s^2 = e exactly
+    srs = act_d3_on_images(act_d3_on_images(act_d3_on_images(x, s), r), s)
+    r_inv = act_d3_on_images(x, torch.full((n,), _e((2, 0))))
+    torch.testing.assert_close(srs, r_inv, atol=1e-5, rtol=0)  # s r s = r^-1
+    # the element r s acts as "mirror, then turn": rho(r s) = rho(r) rho(s) exactly
+    rs = act_d3_on_images(x, torch.full((n,), _e((1, 1))))
+    torch.testing.assert_close(rs, act_d3_on_images(act_d3_on_images(x, s), r))
+    r3 = act_d3_on_images(act_d3_on_images(act_d3_on_images(x, r), r), r)
+    rel = ((r3 - x).norm() / x.norm()).item()
+    assert 1e-3 < rel < 0.2  # r^3 = e only up to interpolation blur on the pixel grid
+
+
+def test_c4_action_is_an_exact_representation():
+    x = torch.rand(8, 1, 28, 28)
+    g, h = torch.randint(4, (8,)), torch.randint(4, (8,))
+    assert torch.equal(act_c4_on_images(act_c4_on_images(x, h), g), act_c4_on_images(x, (g + h) % 4))
+    assert torch.equal(act_c4_on_images(x, torch.ones(8, dtype=torch.long))[0, 0], torch.rot90(x[0, 0]))
+
+
+def test_experiment_groups():
+    assert experiment_group("c2-typeface").order == 2 and experiment_group("c4-mnist").name == cyclic(4).name
+    assert experiment_group("s3-mnist").name == D3.name
+    with pytest.raises(ValueError, match="unknown experiment"):
+        experiment_group("c5-cifar")
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_tiny_run_writes_checkpoints_and_a_readable_manifest(experiment, tmp_path):
+    config = CONFIGS[experiment]["tiny"]
+    manifest = train_latent_representation(config, tmp_path, progress=False)
+    assert {p.name for p in tmp_path.iterdir()} >= {"best.pt", "last.pt", "manifest.json"}
+    assert [h["step"] for h in manifest["history"]] == [0, 3, 6]
+    final = manifest["history"][-1]
+    degrees = np.array([1, 1, 2]) if experiment == "s3-mnist" else np.ones(len(final["counts"]))
+    assert np.isclose(np.array(list(final["counts"].values())) @ degrees, config.latent_dim)
+    model, rep, _ = load_run(tmp_path)
+    assert rep.dim == config.latent_dim and not model.training
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last["eigenvalues"].shape == (3, config.latent_dim)
+
+
+def test_training_reduces_the_objective(tmp_path):
+    config = dataclasses.replace(CONFIGS["c2-typeface"]["tiny"], steps=40, eval_every=40, batch_size=16)
+    manifest = train_latent_representation(config, tmp_path, progress=False)
+    start, end = manifest["history"][0], manifest["history"][-1]
+    assert end["total"] < 0.7 * start["total"] and end["relations"] < start["relations"]
+
+
+def test_resume_gives_the_uninterrupted_run_and_refuses_another_config(tmp_path):
+    config = CONFIGS["c4-mnist"]["tiny"]
+    task = make_task(config)
+    train_latent_representation(config, tmp_path / "full", progress=False)
+    first = train_latent_representation(config, tmp_path / "split", progress=False, max_steps=4)
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 4
+    second = train_latent_representation(config, tmp_path / "split", progress=False, task=task)
+    assert second["seconds"] > first["seconds"] > 0  # time accumulates over resumes
+    a = load_checkpoint(tmp_path / "full" / "last.pt")
+    b = load_checkpoint(tmp_path / "split" / "last.pt")
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], atol=1e-6, rtol=0)
+    torch.testing.assert_close(a["representation"]["generators"], b["representation"]["generators"], atol=1e-6, rtol=0)
+    with pytest.raises(CheckpointError, match="another config"):
+        train_latent_representation(dataclasses.replace(config, lr=1e-4), tmp_path / "full", progress=False)
+
+
+def test_seeds_are_collected_and_the_cli_runs(tmp_path, capsys):
+    config = CONFIGS["c2-typeface"]["tiny"]
+    summary = train_seeds(config, tmp_path, seeds=[0, 1], progress=False)
+    assert [r["seed"] for r in summary["runs"]] == [0, 1]
+    runs = load_checkpoint(tmp_path / "best.pt")["runs"]
+    assert not torch.equal(runs["seed_0"]["generators"], runs["seed_1"]["generators"])  # seeds differ
+    assert runs["seed_1"]["eigenvalues"].shape == (3, config.latent_dim)
+    _, rep, manifest = load_run(tmp_path)
+    torch.testing.assert_close(rep.generators.detach(), runs["seed_0"]["generators"])
+    assert [r["name"] for r in manifest["runs"]] == ["seed_0", "seed_1"]
+    assert main(["--experiment", "c2-typeface", "--config", "tiny", "--seeds", "0", "--init", "identity",
+                 "--out", str(tmp_path / "cli"), "--no-progress"]) == 0
+    assert "seed_0: counts" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "cli" / "best.pt")["config"]["init"] == "identity"
+
+
+def test_exact_starting_representations_and_the_sweep(tmp_path):
+    config = dataclasses.replace(CONFIGS["c2-typeface"]["tiny"], steps=3, eval_every=3)
+    summary = train_sweep(config, tmp_path, [(6, 0), (2, 4)], progress=False)
+    starts = {r["name"]: r for r in summary["runs"]}
+    assert starts["start_6_0"]["counts_at_init"] == {"trivial": 6.0, "-1": 0.0}
+    assert starts["start_2_4"]["counts_at_init"] == {"trivial": 2.0, "-1": 4.0}
+    assert starts["start_2_4"]["init_multiplicities"] == [2, 4]
+    assert "model" not in load_checkpoint(tmp_path / "best.pt")
+    s3 = dataclasses.replace(CONFIGS["s3-mnist"]["tiny"], init_multiplicities=(0, 2, 2))
+    rep = _rep_of(s3, dihedral(3)).to_representation()
+    assert rep.defect() < 1e-5  # an exact representation, in a random basis
+    np.testing.assert_allclose(list(irreducible_counts(rep).values()), [0, 2, 2], atol=1e-5)
+    with pytest.raises(ValueError, match="add up to dimension 6"):
+        _rep_of(dataclasses.replace(s3, init_multiplicities=(1, 1, 1)), dihedral(3))
