@@ -5,7 +5,8 @@ Commands: ``bench`` (benchmarks), ``chapters`` (sync/check/execute the chapters)
 ``train mnist-classifier`` (the rotated-MNIST classifiers; see :mod:`eqrep.train.mnist_classifiers`),
 ``train equivae`` (EquiVAE; see :mod:`eqrep.train.equivae`),
 ``train latent-representation`` (learning the latent representation; see
-:mod:`eqrep.train.latent_representation`).
+:mod:`eqrep.train.latent_representation`), ``train penalty`` (the regular-representation penalty on
+double-digit MNIST; see :mod:`eqrep.train.penalty`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"bench": "eqrep.bench", "chapters": "eqrep.chapters"}
     trainers = {"graph-vae": "eqrep.train.graph_vae", "mnist-classifier": "eqrep.train.mnist_classifiers",
-                "equivae": "eqrep.train.equivae", "latent-representation": "eqrep.train.latent_representation"}
+                "equivae": "eqrep.train.equivae", "latent-representation": "eqrep.train.latent_representation",
+                "penalty": "eqrep.train.penalty"}
     usage = f"usage: python -m eqrep {{{','.join(commands)}}} [options] | python -m eqrep train {{{','.join(trainers)}}} [options]"
     if argv and argv[0] == "train":
         if len(argv) < 2 or argv[1] not in trainers:
