@@ -35,6 +35,7 @@ from eqrep.device import seed_everything, select_device
 from eqrep.models.rotation_cnn import RotationCNN
 from eqrep.models.so2_classifier import SO2Classifier
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
+from eqrep.train.metrics import evaluate_classifier
 
 __all__ = ["ClassifierTrainConfig", "CONFIGS", "MODELS", "TEST_ROTATION_SEED", "rotated_split",
            "train_classifier", "evaluate", "load_classifier", "main"]
@@ -86,21 +87,7 @@ def rotated_split(data: MNIST, part: str, seed: int = TEST_ROTATION_SEED) -> tup
     return rotated, torch.as_tensor(labels), angles
 
 
-@torch.no_grad()
-def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500,
-             device: torch.device | None = None) -> dict[str, float]:
-    """Mean cross-entropy and accuracy of ``model`` (switched to eval mode and back)."""
-    was_training = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
-    loss, correct = 0.0, 0
-    for start in range(0, len(images), batch_size):
-        logits = model(images[start:start + batch_size].to(device))
-        target = labels[start:start + batch_size].to(device)
-        loss += F.cross_entropy(logits, target, reduction="sum").item()
-        correct += (logits.argmax(1) == target).sum().item()
-    model.train(was_training)
-    return {"loss": loss / len(images), "accuracy": correct / len(images)}
+evaluate = evaluate_classifier  # mean cross-entropy and accuracy, see eqrep.train.metrics
 
 
 def _state_dict(model: torch.nn.Module) -> dict:

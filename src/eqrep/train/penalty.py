@@ -53,6 +53,7 @@ from eqrep.device import seed_everything, select_device
 from eqrep.models.penalty_cnn import PenaltyCNN, parameter_count
 from eqrep.penalty import RegularRepresentationPenalty, penalty_objective
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
+from eqrep.train.metrics import evaluate_classifier
 
 __all__ = ["MODELS", "PAPER_HYPERPARAMETERS", "PenaltyTrainConfig", "CONFIGS", "make_config", "evaluate",
            "latent_equivariance", "train_penalty", "load_penalty_model", "run_sweep", "summarise_sweep",
@@ -124,21 +125,7 @@ def make_config(name: str, group: str = "C4", model: str = "penalty", **changes)
     return config
 
 
-@torch.no_grad()
-def evaluate(model: PenaltyCNN, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500,
-             device: torch.device | None = None) -> dict[str, float]:
-    """Mean cross-entropy and accuracy on ``images (M, 1, 56, 56)`` (eval mode, restored after)."""
-    was_training = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
-    loss, correct = 0.0, 0
-    for start in range(0, len(images), batch_size):
-        logits = model(images[start:start + batch_size].to(device))
-        target = labels[start:start + batch_size].to(device)
-        loss += F.cross_entropy(logits, target, reduction="sum").item()
-        correct += (logits.argmax(1) == target).sum().item()
-    model.train(was_training)
-    return {"loss": loss / len(images), "accuracy": correct / len(images)}
+evaluate = evaluate_classifier  # mean cross-entropy and accuracy, see eqrep.train.metrics
 
 
 @torch.no_grad()
