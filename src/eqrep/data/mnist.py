@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ import torch
 
 from eqrep.actions import rotate
 from eqrep.data.download import CorruptFileError, DownloadError, fetch, sha256_of
+from eqrep.data.labelled_images import LabelledImages
 from eqrep.data.paths import data_dir
 
 # DownloadError, CorruptFileError and sha256_of (from eqrep.data.download) are importable from here too
@@ -45,25 +45,9 @@ MIRRORS = (
 _IDX_TYPES = {0x08: np.uint8}
 
 
-@dataclass
-class MNIST:
-    """Digits and labels with a train/test split.
-
-    Attributes:
-        images: ``uint8 (N, 28, 28)``; labels: ``int64 (N,)``.
-        split: ``{"train", "test"}`` -> index arrays.
-        source: Where the digits came from.
-    """
-
-    images: np.ndarray
-    labels: np.ndarray
-    split: dict[str, np.ndarray]
-    source: str
-
-    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Images ``(M, 28, 28)`` and labels ``(M,)`` of one split."""
-        idx = self.split[name]
-        return self.images[idx], self.labels[idx]
+class MNIST(LabelledImages):
+    """Digits and labels with a train/test split (:class:`~eqrep.data.labelled_images.LabelledImages`):
+    ``images`` ``uint8 (N, 28, 28)``, ``labels`` ``int64 (N,)``."""
 
 
 # ----------------------------------------------------------------------------- IDX files

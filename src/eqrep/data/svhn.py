@@ -17,13 +17,13 @@ labels 1..10, where 10 stands for the digit 0. :func:`read_svhn_mat` returns cha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
 from eqrep.data.mnist import CorruptFileError, DownloadError, download
+from eqrep.data.labelled_images import LabelledImages
 from eqrep.data.paths import data_dir
 
 __all__ = ["SVHN_FILES", "SVHN_MD5", "SVHN_SIZES", "MIRRORS", "SVHN", "read_svhn_mat", "load_svhn"]
@@ -37,25 +37,9 @@ SVHN_SIZES = {"train": 182_040_794, "test": 64_275_384}  # bytes
 MIRRORS = ("http://ufldl.stanford.edu/housenumbers/",)
 
 
-@dataclass
-class SVHN:
-    """Digits and labels with a train/test split.
-
-    Attributes:
-        images: ``uint8 (N, 3, 32, 32)``; labels: ``int64 (N,)`` in ``0..9``.
-        split: ``{"train", "test"}`` -> index arrays.
-        source: Where the digits came from.
-    """
-
-    images: np.ndarray
-    labels: np.ndarray
-    split: dict[str, np.ndarray]
-    source: str
-
-    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Images ``(M, 3, 32, 32)`` and labels ``(M,)`` of one split."""
-        idx = self.split[name]
-        return self.images[idx], self.labels[idx]
+class SVHN(LabelledImages):
+    """Digits and labels with a train/test split (:class:`~eqrep.data.labelled_images.LabelledImages`):
+    ``images`` ``uint8 (N, 3, 32, 32)``, ``labels`` ``int64 (N,)`` in ``0..9``."""
 
 
 def read_svhn_mat(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
