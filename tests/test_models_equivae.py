@@ -212,6 +212,9 @@ def test_unlabelled_bound_with_one_hot_q_is_the_labelled_bound():
     log_q_true = torch.full((6,), -0.5)
     torch.testing.assert_close(E.semi_supervised_loss(lab, log_q_true, unl, label_weight=10.0),
                                -2 * lab["bound"].mean() + 5.0)
+    # without the unlabelled batch (a warm-up step) only the labelled part is left
+    torch.testing.assert_close(E.semi_supervised_loss(lab, log_q_true, None, label_weight=10.0),
+                               -lab["bound"].mean() + 5.0)
 
 
 def test_unlabelled_bound_is_the_q_average_of_labelled_bounds_plus_entropy():

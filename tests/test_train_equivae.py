@@ -83,6 +83,21 @@ def test_semi_supervised_run_uses_the_labels_it_is_given(data, tmp_path):
     assert last["train_log_q"] <= 0 and last["step"] == 5  # 33 unlabelled images in batches of 8
 
 
+def test_warm_up_trains_on_the_labelled_bound_alone_then_adds_the_unlabelled_one(data, tmp_path, monkeypatch):
+    calls = []
+    real = T.unlabelled_elbo
+    monkeypatch.setattr(T, "unlabelled_elbo", lambda *a, **k: calls.append(1) or real(*a, **k))
+    manifest = _train(dataclasses.replace(SEMI, epochs=2, warmup_epochs=1, double_every=5), tmp_path, data)
+    first, second = manifest["history"]
+    assert "train_unlabelled_bound" not in first and "train_log_q" in first
+    assert "train_unlabelled_bound" in second
+    assert len(calls) == second["step"] - first["step"] == 5  # only the second epoch decodes unlabelled images
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        dataclasses.replace(CONFIG, warmup_epochs=1)  # supervised: nothing to warm up for
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        dataclasses.replace(SEMI, warmup_epochs=-1)
+
+
 def test_split_labelled_is_balanced_and_disjoint():
     labels = torch.arange(30) % 3
     lab, unlab = T.split_labelled(labels, 9, 3, seed=0)
@@ -215,6 +230,23 @@ def test_classifier_errors_and_replicates_in_the_manifest(data, tmp_path, monkey
     _train(dataclasses.replace(semi, seed=2, lr=1e-2), tmp_path / "other", data)
     with pytest.raises(ValueError, match="another config"):
         T.record_replicates(tmp_path / "s0", [tmp_path / "other"], head, head)
+    # a control run (here: warm-up only) is evaluated like the run and stored beside its replicates
+    control = dataclasses.replace(semi, warmup_epochs=1)
+    for seed in (0, 1):
+        _train(dataclasses.replace(control, seed=seed), tmp_path / f"control{seed}", data,
+               command="python -m eqrep train equivae --warmup-epochs 1")
+    entry = T.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "control1"], "warm-up only",
+                             which="last")
+    stored = json.loads((tmp_path / "s0" / "manifest.json").read_text())
+    assert stored["controls"]["warm-up only"] == entry and stored["replicates"]["seeds"] == [0]
+    assert entry["seeds"] == [0, 1] and entry["epochs_done"] == [1, 1] and entry["which"] == "last"
+    assert entry["command"] == "python -m eqrep train equivae --warmup-epochs 1"
+    for i, seed in enumerate((0, 1)):
+        model, _ = T.load_equivae(tmp_path / f"control{seed}", "last")
+        errors = T.classifier_errors(model, dataclasses.replace(control, seed=seed), data)
+        assert {k: entry[k][i] for k in errors} == errors
+    with pytest.raises(ValueError, match="another config"):
+        T.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "other"], "mixed")
 
 
 def test_a_non_finite_loss_stops_training_with_a_clear_error(data, tmp_path, monkeypatch):

@@ -494,14 +494,16 @@ def supervised_loss(labelled: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 def semi_supervised_loss(labelled: dict[str, torch.Tensor], labelled_log_q: torch.Tensor,
-                         unlabelled: dict[str, torch.Tensor], label_weight: float = 1.0) -> torch.Tensor:
+                         unlabelled: dict[str, torch.Tensor] | None, label_weight: float = 1.0) -> torch.Tensor:
     """Training loss of the semi-supervised EquiVAE (Eq. 7), per step:
     ``-(mean (L_lab + alpha log q(y | x)) over the labelled batch + mean L_unlab over the unlabelled batch)``.
 
     ``labelled_log_q``: ``(B,)`` ``log q(y | x)`` of the true labels. ``label_weight`` is ``alpha``: the
     paper uses no weight (``alpha = 1``); Kingma et al. (2014) weight their classification term.
+    ``unlabelled=None`` leaves out the unlabelled bound (a warm-up on the labelled data only).
     """
-    return -((labelled["bound"] + label_weight * labelled_log_q.float()).mean() + unlabelled["bound"].mean())
+    labelled_part = (labelled["bound"] + label_weight * labelled_log_q.float()).mean()
+    return -labelled_part if unlabelled is None else -(labelled_part + unlabelled["bound"].mean())
 
 
 # ----------------------------------------------------------------------------- classifiers on f_inv
