@@ -190,6 +190,9 @@ def test_penalty_objective_combines_the_three_terms_and_trains():
     g = pen.sample(32, generator=gen)
     terms = penalty_objective(encoder, head, x, y, g, pen.act, pen)
     torch.testing.assert_close(terms["total"], terms["task"] + terms["shifted"] + 3.0 * terms["equivariance"])
+    ablated = penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_weight=0.25)
+    torch.testing.assert_close(ablated["shifted"], terms["shifted"])
+    torch.testing.assert_close(ablated["total"], terms["task"] + 0.25 * terms["shifted"] + 3.0 * terms["equivariance"])
     opt = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-2)
     first = terms["equivariance"].item()
     for _ in range(150):

@@ -47,8 +47,10 @@ def _config(model="penalty", **changes):
 def test_configs_follow_the_paper():
     assert PAPER_HYPERPARAMETERS[("C4", "penalty")] == (1e-3, 2.0)
     assert PAPER_HYPERPARAMETERS[("D4", "penalty")] == (5e-4, 1.0)
-    assert make_config("default", "C4", "penalty").resolved() == (1e-3, 2.0)
-    assert make_config("default", "C4", "cnn_aug").resolved() == (5e-4, 0.0)  # no penalty for the CNNs
+    assert make_config("paper", "C4", "penalty").resolved() == (1e-3, 2.0)
+    assert make_config("paper", "C4", "cnn_aug").resolved() == (5e-4, 0.0)  # no penalty for the CNNs
+    assert make_config("default", "D4", "penalty").resolved() == (1e-3, 1.0)  # one lr on the CPU budget
+    assert make_config("default", "C4", "cnn").resolved() == (1e-3, 0.0)
     assert make_config("default", "D1", "penalty", weight=3.0, lr=1e-2).resolved() == (1e-2, 3.0)
     assert CONFIGS["paper"].source == "full" and CONFIGS["paper"].batch_size == 256
     assert CONFIGS["default"].per_class == (100, 20, 50) and CONFIGS["default"].source == "offline"

@@ -146,11 +146,12 @@ def penalty_objective(encoder: Callable[[torch.Tensor], torch.Tensor], head: Cal
                       x: torch.Tensor, y: torch.Tensor, g: torch.Tensor, act_x: Action,
                       penalty: RegularRepresentationPenalty, act_y: Action | None = None,
                       loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
-                      ) -> dict[str, torch.Tensor]:
+                      shifted_weight: float = 1.0) -> dict[str, torch.Tensor]:
     """Sec. 5's objective for one batch: task + shifted task + ``lambda`` latent equivariance.
 
     Returns ``{"task", "shifted", "equivariance", "total"}``; ``"equivariance"`` is the unweighted
-    MSE and ``total = task + shifted + lambda equivariance``. ``act_y=None``: invariant targets.
+    MSE and ``total = task + shifted_weight * shifted + lambda equivariance`` (``shifted_weight = 1``
+    in the paper). ``act_y=None``: invariant targets.
     """
     return objective_terms(encoder, head, x, y, g, act_x, penalty.act, act_y, loss_fn,
-                           alpha=1.0, beta=penalty.weight)
+                           alpha=shifted_weight, beta=penalty.weight)

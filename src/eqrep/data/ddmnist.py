@@ -198,6 +198,8 @@ def make_ddmnist(group: str = "C4", per_class: tuple[int, int, int] = (100, 20, 
 
     Returns:
         The dataset, split train / val / test in that order; group elements are uniform on ``G x G``.
+        Within each split the pairs are stored sorted by class (``00, 01, ..., 99``): shuffle before
+        taking a prefix or a mini-batch (the trainers draw random orders).
     """
     if len(per_class) != 3 or min(per_class) < 1:
         raise ValueError(f"per_class must be three positive counts (train, val, test), got {per_class}")
