@@ -247,6 +247,10 @@ def test_classifier_errors_and_replicates_in_the_manifest(data, tmp_path, monkey
         assert {k: entry[k][i] for k in errors} == errors
     with pytest.raises(ValueError, match="another config"):
         T.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "other"], "mixed")
+    (tmp_path / "control1" / "last.pt").unlink()  # `which` picks the checkpoint that is read
+    assert T.record_control(tmp_path / "s0", [tmp_path / "control1"], "best", which="best")["seeds"] == [1]
+    with pytest.raises(CheckpointError, match="last.pt"):
+        T.record_control(tmp_path / "s0", [tmp_path / "control1"], "last", which="last")
 
 
 def test_a_non_finite_loss_stops_training_with_a_clear_error(data, tmp_path, monkeypatch):
