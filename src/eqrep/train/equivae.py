@@ -657,6 +657,38 @@ def benchmark_errors(config: TrainConfig, seeds: list[int], classifier: Classifi
     return errors
 
 
+def _errors_over_seeds(dirs: list[Path], which: str, head: ClassifierConfig | None
+                       ) -> tuple[list[TrainConfig], ImageData, dict]:
+    """Test errors of runs that differ only in the seed: ``(configs, data, {"seeds", error lists})``,
+    one :func:`classifier_errors` entry per run, each read from its ``which`` checkpoint.
+
+    Raises:
+        ValueError: a run was trained with another config than the first (other than the seed).
+    """
+    configs = [_config_from_dict(read_manifest(d)["config"]) for d in dirs]
+    for d, c in zip(dirs[1:], configs[1:], strict=True):
+        if dataclasses.replace(c, seed=configs[0].seed) != configs[0]:
+            raise ValueError(f"{d} was trained with another config than {dirs[0]} (not only another seed)")
+    data = load_data(configs[0], verbose=False)
+    entry: dict = {"seeds": [c.seed for c in configs]}
+    for d, c in zip(dirs, configs, strict=True):
+        model, _ = load_equivae(d, which)
+        for key, value in classifier_errors(model, c, data, head).items():
+            entry.setdefault(key, []).append(value)
+    return configs, data, entry
+
+
+def _store(run_dir: Path | str, keys: tuple[str, ...], entry: dict) -> None:
+    """Put ``entry`` at ``manifest[keys[0]][keys[1]]...`` of ``run_dir``, keeping the rest (the training
+    run's commit and timestamp), written atomically."""
+    manifest = read_manifest(run_dir)
+    node = manifest
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = entry
+    atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(manifest, indent=1).encode())
+
+
 def record_replicates(run_dir: Path | str, replicate_dirs: list[Path | str], head: ClassifierConfig,
                       benchmark: ClassifierConfig, benchmark_seeds: list[int] | None = None,
                       command: str | None = None) -> dict:
@@ -674,28 +706,14 @@ def record_replicates(run_dir: Path | str, replicate_dirs: list[Path | str], hea
         ValueError: a replicate was trained with another config than ``run_dir`` (other than the seed).
     """
     started = time.perf_counter()
-    dirs = [Path(run_dir), *map(Path, replicate_dirs)]
-    configs = [_config_from_dict(read_manifest(d)["config"]) for d in dirs]
-    for d, c in zip(dirs[1:], configs[1:], strict=True):
-        if dataclasses.replace(c, seed=configs[0].seed) != configs[0]:
-            raise ValueError(f"{d} was trained with another config than {dirs[0]} (not only another seed)")
-    data = load_data(configs[0], verbose=False)
-    entry: dict = {"seeds": [c.seed for c in configs]}
-    for d, c in zip(dirs, configs, strict=True):
-        model, _ = load_equivae(d)
-        for key, value in classifier_errors(model, c, data, head).items():
-            entry.setdefault(key, []).append(value)
+    configs, data, entry = _errors_over_seeds([Path(run_dir), *map(Path, replicate_dirs)], "best", head)
     entry["benchmark_seeds"] = list(entry["seeds"] if benchmark_seeds is None else benchmark_seeds)
     entry["benchmark"] = benchmark_errors(configs[0], entry["benchmark_seeds"], benchmark, data)
     entry.update(head_config=dataclasses.asdict(head), benchmark_config=dataclasses.asdict(benchmark),
                  seconds=time.perf_counter() - started, command=command)
-    manifest = read_manifest(run_dir)  # keeps the training run's commit and timestamp
-    manifest["replicates"] = entry
-    atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(manifest, indent=1).encode())
+    _store(run_dir, ("replicates",), entry)
     return entry
 
-
-# ----------------------------------------------------------------------------- command line
 
 def record_control(run_dir: Path | str, control_dirs: list[Path | str], name: str, which: str = "best") -> dict:
     """Evaluate a control experiment (e.g. the same model trained without the unlabelled data), one
@@ -710,23 +728,15 @@ def record_control(run_dir: Path | str, control_dirs: list[Path | str], name: st
         ValueError: the control runs differ in more than the seed.
     """
     dirs = [Path(d) for d in control_dirs]
-    manifests = [read_manifest(d) for d in dirs]
-    configs = [_config_from_dict(m["config"]) for m in manifests]
-    for d, c in zip(dirs[1:], configs[1:], strict=True):
-        if dataclasses.replace(c, seed=configs[0].seed) != configs[0]:
-            raise ValueError(f"{d} was trained with another config than {dirs[0]} (not only another seed)")
-    data = load_data(configs[0], verbose=False)
-    entry: dict = {"which": which, "command": manifests[0].get("command"), "config": manifests[0]["config"],
-                   "seeds": [c.seed for c in configs], "epochs_done": [m["epochs_done"] for m in manifests]}
-    for d, c in zip(dirs, configs, strict=True):
-        model, _ = load_equivae(d, which)
-        for key, value in classifier_errors(model, c, data).items():
-            entry.setdefault(key, []).append(value)
-    manifest = read_manifest(run_dir)
-    manifest.setdefault("controls", {})[name] = entry
-    atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(manifest, indent=1).encode())
+    first = read_manifest(dirs[0])
+    _, _, errors = _errors_over_seeds(dirs, which, None)
+    entry = {"which": which, "command": first.get("command"), "config": first["config"],
+             "epochs_done": [read_manifest(d)["epochs_done"] for d in dirs], **errors}
+    _store(run_dir, ("controls", name), entry)
     return entry
 
+
+# ----------------------------------------------------------------------------- command line
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eqrep train equivae", description=__doc__.split("\n")[0])

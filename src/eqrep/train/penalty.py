@@ -395,7 +395,7 @@ def run_sweep(config_name: str, out_root: Path | str, groups: Sequence[str] = DI
                 runs.append({"group": group, "model": model, "seed": seed, "test_accuracy": m["test_accuracy"],
                              "best_val_accuracy": m["best_val_accuracy"], "best_epoch": m["best_epoch"],
                              "epochs_done": m["epochs_done"], "parameters": m["parameters"], "lr": m["lr"],
-                             "weight": m["weight"], "shifted_weight": m["config"].get("shifted_weight", 1.0),
+                             "weight": m["weight"], "shifted_weight": m["config"]["shifted_weight"],
                              "latent": m["latent"],
                              "relative_equivariance_error": m["test_equivariance"]["relative_error"],
                              "prediction_agreement": m["test_equivariance"]["prediction_agreement"],
