@@ -190,6 +190,9 @@ def test_objective_terms_vanish_for_an_equivariant_encoder_and_invariant_head():
     assert terms["equivariance"].item() < 1e-10
     torch.testing.assert_close(terms["shifted"], terms["task"])
     torch.testing.assert_close(terms["total"], 2 * terms["task"] + terms["equivariance"])
+    # for an equivariant encoder and invariant head both readings of the shifted loss agree
+    torch.testing.assert_close(objective_terms(encoder, head, x, y, g, act, act, shifted_on="input")["shifted"],
+                               terms["shifted"])
     bent = lambda x: encoder(x) + x[:, :1] ** 2  # breaks equivariance
     assert objective_terms(bent, head, x, y, g, act, act)["equivariance"].item() > 1e-3
     with pytest.raises(ValueError, match="one group element per sample"):

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from eqrep.data.ddmnist import act_on_pairs, pair_group
 from eqrep.groups import cyclic, dihedral, direct_product
@@ -193,6 +194,14 @@ def test_penalty_objective_combines_the_three_terms_and_trains():
     ablated = penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_weight=0.25)
     torch.testing.assert_close(ablated["shifted"], terms["shifted"])
     torch.testing.assert_close(ablated["total"], terms["task"] + 0.25 * terms["shifted"] + 3.0 * terms["equivariance"])
+    # the other reading of the shifted loss: the task loss on the transformed inputs' codes
+    on_input = penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_on="input")
+    torch.testing.assert_close(on_input["shifted"], F.cross_entropy(head(encoder(pen.act(x, g))), y))
+    assert abs(on_input["shifted"].item() - terms["shifted"].item()) > 1e-3  # a linear encoder is not equivariant
+    torch.testing.assert_close(on_input["task"], terms["task"])
+    torch.testing.assert_close(on_input["equivariance"], terms["equivariance"])
+    with pytest.raises(ValueError, match="shifted_on must be one of"):
+        penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_on="output")
     opt = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-2)
     first = terms["equivariance"].item()
     for _ in range(150):

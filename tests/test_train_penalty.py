@@ -53,6 +53,10 @@ def test_configs_follow_the_paper():
     assert make_config("default", "C4", "cnn").resolved() == (1e-3, 0.0)
     assert make_config("default", "D1", "penalty", weight=3.0, lr=1e-2).resolved() == (1e-2, 3.0)
     assert CONFIGS["paper"].source == "full" and CONFIGS["paper"].batch_size == 256
+    assert CONFIGS["default"].shifted_on == "latent"  # the seeds README's reading; "input" is the other
+    assert make_config("default", "D4", "penalty", shifted_on="input").shifted_on == "input"
+    with pytest.raises(ValueError, match="unknown shifted_on 'output'"):
+        make_config("default", "D4", "penalty", shifted_on="output")
     assert CONFIGS["default"].per_class == (100, 20, 50) and CONFIGS["default"].source == "offline"
 
 
@@ -85,6 +89,17 @@ def test_resumed_run_equals_uninterrupted_run(data, tmp_path):
         assert torch.equal(pa, pb), name
     with pytest.raises(CheckpointError, match="another config"):
         train_penalty(dataclasses.replace(config, lr=0.5), tmp_path / "b", data=data, progress=False)
+
+
+def test_checkpoints_from_before_a_new_field_resume_with_its_default(data, tmp_path):
+    config = _config("penalty", epochs=2)
+    train_penalty(config, tmp_path, data=data, progress=False, max_steps=2, n_equivariance=8)
+    state = torch.load(tmp_path / "last.pt", weights_only=False)
+    del state["config"]["shifted_on"]  # as written before the field existed
+    torch.save(state, tmp_path / "last.pt")
+    with pytest.raises(CheckpointError, match="another config"):
+        train_penalty(dataclasses.replace(config, shifted_on="input"), tmp_path, data=data, progress=False)
+    assert train_penalty(config, tmp_path, data=data, progress=False, n_equivariance=8)["epochs_done"] == 2
 
 
 def test_early_stopping_stops_and_stays_stopped(data, tmp_path):

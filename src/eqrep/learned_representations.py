@@ -43,6 +43,7 @@ from eqrep.representations import (
 
 __all__ = [
     "Action",
+    "SHIFTED_ON",
     "LearnedRepresentation",
     "generator_eigenvalues",
     "root_of_unity_counts",
@@ -57,6 +58,9 @@ __all__ = [
 
 Action = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``act(v, g)``: apply ``rho(g[b])`` to sample ``v[b]``; ``v`` is ``(B, ...)``, ``g`` is ``(B,)``."""
+
+SHIFTED_ON = ("latent", "input")
+"""Where the shifted task loss applies ``g``: to the latent code or to the input (:func:`objective_terms`)."""
 
 
 def _mse_to_identity(m: torch.Tensor) -> torch.Tensor:
@@ -311,10 +315,13 @@ def objective_terms(encoder: Callable[[torch.Tensor], torch.Tensor], head: Calla
                     x: torch.Tensor, y: torch.Tensor, g: torch.Tensor, act_x: Action, act_z: Action,
                     act_y: Action | None = None,
                     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
-                    alpha: float = 1.0, beta: float = 1.0) -> dict[str, torch.Tensor]:
+                    alpha: float = 1.0, beta: float = 1.0, shifted_on: str = "latent") -> dict[str, torch.Tensor]:
     """The three data terms of Sec. 4 (and, with ``alpha = 1``, of Sec. 5) for one batch.
 
     ``f`` runs once on ``x`` and ``rho_X(g) x`` concatenated (so batch norm sees both).
+    ``shifted_on``: where the shifted task loss moves the sample by ``g``: ``"latent"``
+    (:func:`shifted_task_loss`, ``l(k(rho_Z(g) f(x)), rho_Y(g) y)``, Sec. 4's term) or ``"input"``
+    (``l(k(f(rho_X(g) x)), rho_Y(g) y)``, the "g-shift of the task loss" of the paper's footnote 5).
 
     Returns:
         ``{"task", "shifted", "equivariance", "total"}`` with
@@ -322,11 +329,17 @@ def objective_terms(encoder: Callable[[torch.Tensor], torch.Tensor], head: Calla
     """
     if g.shape != (x.shape[0],):
         raise ValueError(f"need one group element per sample: g of shape ({x.shape[0]},), got {tuple(g.shape)}")
+    if shifted_on not in SHIFTED_ON:
+        raise ValueError(f"shifted_on must be one of {SHIFTED_ON}, got '{shifted_on}'")
     z_both = encoder(torch.cat([x, act_x(x, g)]))
     z, z_of_gx = z_both[: len(x)], z_both[len(x):]
+    if shifted_on == "latent":
+        shifted = shifted_task_loss(head, z, y, g, act_z, act_y, loss_fn)
+    else:
+        shifted = task_loss(head, z_of_gx, y if act_y is None else act_y(y, g), loss_fn)
     terms = {
         "task": task_loss(head, z, y, loss_fn),
-        "shifted": shifted_task_loss(head, z, y, g, act_z, act_y, loss_fn),
+        "shifted": shifted,
         "equivariance": latent_equivariance_loss(z, z_of_gx, g, act_z),
     }
     terms["total"] = terms["task"] + alpha * terms["shifted"] + beta * terms["equivariance"]

@@ -146,12 +146,14 @@ def penalty_objective(encoder: Callable[[torch.Tensor], torch.Tensor], head: Cal
                       x: torch.Tensor, y: torch.Tensor, g: torch.Tensor, act_x: Action,
                       penalty: RegularRepresentationPenalty, act_y: Action | None = None,
                       loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
-                      shifted_weight: float = 1.0) -> dict[str, torch.Tensor]:
+                      shifted_weight: float = 1.0, shifted_on: str = "latent") -> dict[str, torch.Tensor]:
     """Sec. 5's objective for one batch: task + shifted task + ``lambda`` latent equivariance.
 
     Returns ``{"task", "shifted", "equivariance", "total"}``; ``"equivariance"`` is the unweighted
     MSE and ``total = task + shifted_weight * shifted + lambda equivariance`` (``shifted_weight = 1``
-    in the paper). ``act_y=None``: invariant targets.
+    in the paper). ``act_y=None``: invariant targets. ``shifted_on``: ``"latent"`` for
+    ``l(k(rho_Z(g) f(x)), rho_Y(g) y)``, ``"input"`` for ``l(k(f(rho_X(g) x)), rho_Y(g) y)`` (the two
+    readings of the paper's "task loss shifted by g", see :func:`~eqrep.learned_representations.objective_terms`).
     """
     return objective_terms(encoder, head, x, y, g, act_x, penalty.act, act_y, loss_fn,
-                           alpha=shifted_weight, beta=penalty.weight)
+                           alpha=shifted_weight, beta=penalty.weight, shifted_on=shifted_on)

@@ -11,7 +11,10 @@ symmetry* compares three ways to train the same CNN (:class:`~eqrep.models.penal
   latent equivariance penalty with ``rho_Z`` fixed to copies of the regular representation of
   ``G x G`` (:func:`eqrep.penalty.penalty_objective`); no parameter is added.
 
-So ``"penalty"`` versus ``"cnn_aug"`` isolates the two extra terms (the paper's ablation).
+So ``"penalty"`` versus ``"cnn_aug"`` isolates the two extra terms (the paper's ablation). The
+shifted task loss has two readings (``shifted_on``): ``"latent"``, ``l(k(rho_Z(g) f(x)), y)`` as the
+seeds README writes it (the default), and ``"input"``, ``l(k(f(rho_X(g) x)), y)``, the "g-shift of
+the task loss" of the paper's footnote 5; ch. 8 trains both.
 Models are selected by validation accuracy (``best.pt``; optional early stopping with
 ``patience``) and evaluated once on the test pairs; the manifest records the test accuracy,
 the parameter count and how equivariant the latent is (:func:`latent_equivariance`).
@@ -21,6 +24,8 @@ Command line::
     python -m eqrep train penalty --group C4 --model penalty --config default --out data/runs/penalty/C4-penalty
     python -m eqrep train penalty --sweep --groups C4 D1 D4 --models penalty cnn_aug cnn --seeds 0 1 \\
         --config default --out data/runs/penalty_sweep --ship     # the book's Table 4
+    python -m eqrep train penalty --sweep --groups C4 D1 D4 --models penalty --shifted-on input --seeds 0 1 \\
+        --config default --out data/runs/penalty_sweep_input --ship --ship-as penalty_ddmnist_input
     python -m eqrep train penalty --sweep --config paper --seeds 0 1 2 3 4 --out data/runs/penalty_paper  # GPU
 
 ``default`` is the reference code's data sizes (100 / 20 / 50 pairs per class) from the offline
@@ -52,6 +57,7 @@ from tqdm.auto import tqdm
 from eqrep.data.ddmnist import DDMNIST, DIGIT_GROUPS, act_on_pairs, make_ddmnist, pair_group
 from eqrep.data.mnist import load_mnist
 from eqrep.device import seed_everything, select_device
+from eqrep.learned_representations import SHIFTED_ON
 from eqrep.models.penalty_cnn import PenaltyCNN, parameter_count
 from eqrep.penalty import RegularRepresentationPenalty, penalty_objective
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
@@ -78,6 +84,8 @@ class PenaltyTrainConfig:
     ``lr`` / ``weight`` (``lambda``) ``None`` take the paper's values (:data:`PAPER_HYPERPARAMETERS`).
     ``shifted_weight``: weight of the shifted task loss of the ``"penalty"`` model (1 in the paper; 0 is
     the ablation that keeps only the latent equivariance penalty).
+    ``shifted_on``: ``"latent"`` (``l(k(rho_Z(g) f(x)), y)``) or ``"input"`` (``l(k(f(rho_X(g) x)), y)``),
+    the two readings of the paper's shifted task loss (:func:`eqrep.penalty.penalty_objective`).
     ``patience``: stop after this many epochs without a better validation accuracy (``None``: never).
     ``lr_decay``: multiply the learning rate by ``(1 + cos(pi epoch / epochs)) / 2`` each epoch.
     ``max_train``: use only the first this-many training pairs (tests, demonstrations).
@@ -93,6 +101,7 @@ class PenaltyTrainConfig:
     lr: float | None = None
     weight: float | None = None
     shifted_weight: float = 1.0
+    shifted_on: str = "latent"
     lr_decay: bool = True
     patience: int | None = None
     max_train: int | None = None
@@ -104,6 +113,8 @@ class PenaltyTrainConfig:
             raise ValueError(f"unknown model '{self.model}'; choose from {MODELS}")
         if self.group not in DIGIT_GROUPS:
             raise ValueError(f"unknown group '{self.group}'; choose from {DIGIT_GROUPS}")
+        if self.shifted_on not in SHIFTED_ON:
+            raise ValueError(f"unknown shifted_on '{self.shifted_on}'; choose from {SHIFTED_ON}")
         lr, weight = PAPER_HYPERPARAMETERS[(self.group, self.model)]
         lr = self.lr if self.lr is not None else lr
         weight = (self.weight if self.weight is not None else weight) if self.model == "penalty" else 0.0
@@ -178,6 +189,13 @@ def latent_equivariance(model: PenaltyCNN, images: torch.Tensor, group: str, g: 
     return {"relative_error": error / baseline, "prediction_agreement": same / len(images)}
 
 
+def _same_config(saved: dict, config: PenaltyTrainConfig) -> bool:
+    """Whether a checkpoint's config is ``config``; fields added after it was written (such as
+    ``shifted_on``) count as their defaults, the only behaviour that existed then."""
+    defaults = {f.name: f.default for f in dataclasses.fields(PenaltyTrainConfig)}
+    return {**defaults, **saved} == dataclasses.asdict(config)
+
+
 def _seed_for(config: PenaltyTrainConfig, epoch: int, what: int) -> int:
     return config.seed * 100_003 + 1_000 * what + epoch
 
@@ -220,7 +238,7 @@ def train_penalty(config: PenaltyTrainConfig, out_dir: Path | str, data: DDMNIST
     start_epoch, step, best, stopped = 0, 0, -1.0, False
     if resume and (out / "last.pt").exists():
         state = load_checkpoint(out / "last.pt", map_location=device)
-        if state["config"] != dataclasses.asdict(config):
+        if not _same_config(state["config"], config):
             raise CheckpointError(f"{out / 'last.pt'} was trained with another config; use --no-resume or another --out")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -262,7 +280,7 @@ def train_penalty(config: PenaltyTrainConfig, out_dir: Path | str, data: DDMNIST
             if config.model == "penalty":
                 terms = penalty_objective(model.encode, model.head, x, y, shift[idx].to(device),
                                           lambda v, h: act_on_pairs(v, config.group, h), penalty,
-                                          shifted_weight=config.shifted_weight)
+                                          shifted_weight=config.shifted_weight, shifted_on=config.shifted_on)
                 loss = terms["total"]
                 for k in sums:
                     sums[k] += terms[k].item() * len(idx)
@@ -396,6 +414,7 @@ def run_sweep(config_name: str, out_root: Path | str, groups: Sequence[str] = DI
                              "best_val_accuracy": m["best_val_accuracy"], "best_epoch": m["best_epoch"],
                              "epochs_done": m["epochs_done"], "parameters": m["parameters"], "lr": m["lr"],
                              "weight": m["weight"], "shifted_weight": m["config"]["shifted_weight"],
+                             "shifted_on": m["config"].get("shifted_on", "latent"),
                              "latent": m["latent"],
                              "relative_equivariance_error": m["test_equivariance"]["relative_error"],
                              "prediction_agreement": m["test_equivariance"]["prediction_agreement"],
@@ -442,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weight", type=float, default=None, help="override the paper's lambda")
     parser.add_argument("--shifted-weight", type=float, default=None,
                         help="weight of the shifted task loss (paper: 1; 0 = ablation)")
+    parser.add_argument("--shifted-on", choices=SHIFTED_ON, default=None,
+                        help="the shifted task loss moves the latent (rho_Z(g) f(x)) or the input (f(rho_X(g) x))")
     parser.add_argument("--out", default=None, help="run folder (default: data/runs/penalty/...)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--no-resume", action="store_true")
@@ -451,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ship-as", default=None, help="with --ship: the shipped name (e.g. for an ablation sweep)")
     args = parser.parse_args(argv)
     changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("weight", args.weight),
-                                              ("shifted_weight", args.shifted_weight)) if v is not None}
+                                              ("shifted_weight", args.shifted_weight),
+                                              ("shifted_on", args.shifted_on)) if v is not None}
     command = "python -m eqrep train penalty " + " ".join(sys.argv[1:] if argv is None else argv)
     command = re.sub(r" --ship-as[ =]\S+| --ship\b", "", command)
     if args.sweep:
