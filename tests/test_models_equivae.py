@@ -90,6 +90,18 @@ def test_shapes_of_every_part(shape, likelihood):
         assert 0 <= image.min() and image.max() <= 1
 
 
+def test_v_can_have_its_own_dimension():
+    model = E.EquiVAE(E.EquiVAEConfig(image_shape=(1, 12, 12), n_classes=3, **{**TINY, "latent_dim": 5}, v_dim=2))
+    x = torch.rand(4, 1, 12, 12)
+    r = model.represent(torch.rand(4, 2, 1, 12, 12))
+    out = model(x, r)
+    assert r.shape == (4, 5) and out.mu.shape == out.logvar.shape == out.v.shape == (4, 2)
+    assert out.params.shape == (4, 1, 12, 12) and model.config.v_size == 2
+    assert E.EquiVAEConfig(latent_dim=7).v_size == 7  # default: v as large as r
+    with pytest.raises(ValueError, match="v_dim"):
+        E.EquiVAEConfig(v_dim=0)
+
+
 def test_paper_sizes_stay_under_a_million_parameters():
     model = E.EquiVAE(E.EquiVAEConfig(label_posterior=True))  # App. B: "well under 1 million"
     assert sum(p.numel() for p in model.parameters()) < 1_000_000

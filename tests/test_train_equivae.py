@@ -83,6 +83,19 @@ def test_semi_supervised_run_uses_the_labels_it_is_given(data, tmp_path):
     assert last["train_log_q"] <= 0 and last["step"] == 5  # 33 unlabelled images in batches of 8
 
 
+def test_an_epoch_draws_as_many_labelled_batches_as_the_larger_set_fills(data, tmp_path):
+    seed = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    assert torch.equal(T.epoch_order(10, 4, seed()), torch.randperm(10, generator=seed()))  # one pass, as before
+    order = T.epoch_order(4, 10, seed())
+    assert len(order) == 10 and sorted(order[:4].tolist()) == sorted(order[4:8].tolist()) == [0, 1, 2, 3]
+    assert set(order[8:].tolist()) <= {0, 1, 2, 3} and len(set(order[8:].tolist())) == 2  # a fresh order, cut
+    with pytest.raises(ValueError, match="at least one image"):
+        T.epoch_order(0, 3, seed())
+    manifest = _train(dataclasses.replace(SEMI, labels=36, epochs=1), tmp_path, data)
+    assert (manifest["labelled"], manifest["unlabelled"]) == (36, 12)
+    assert manifest["history"][-1]["step"] == 5  # 36 labelled images in batches of 8, not 12 unlabelled ones
+
+
 def test_warm_up_trains_on_the_labelled_bound_alone_then_adds_the_unlabelled_one(data, tmp_path, monkeypatch):
     calls = []
     real = T.unlabelled_elbo
@@ -158,10 +171,11 @@ def test_offline_data_of_the_tiny_config():
 def test_command_line(data, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(T.CONFIGS, "tiny", dataclasses.replace(CONFIG, epochs=1))
     monkeypatch.setattr(T, "load_data", lambda config, verbose=True: data)
-    assert T.main(["--config", "tiny", "--out", str(tmp_path), "--no-progress", "--seed", "3"]) == 0
+    assert T.main(["--config", "tiny", "--out", str(tmp_path), "--no-progress", "--v-dim", "2", "--seed", "3"]) == 0
     assert "done: 1 epochs" in capsys.readouterr().out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["config"]["seed"] == 3 and manifest["command"].endswith("--seed 3")
+    assert manifest["config"]["model"]["v_dim"] == 2 and T.load_equivae(tmp_path)[0].config.v_size == 2
     with pytest.raises(SystemExit):
         T.main(["--config", "tiny", "--labels", "7", "--out", str(tmp_path)])  # not a multiple of 3 classes
 
@@ -227,6 +241,16 @@ def test_classifier_errors_and_replicates_in_the_manifest(data, tmp_path, monkey
     assert stored["replicates"]["benchmark"] == entry["benchmark"] == bench  # same seeds, same numbers
     assert stored["commit"] == original["commit"] and stored["history"] == original["history"]
     assert T.record_replicates(tmp_path / "s0", [], head, head, benchmark_seeds=[1])["benchmark"] == bench[1:]
+    # related runs (here: seed 1 alone, no head) stored in another run's manifest, under nested keys
+    other = T.record_replicates(tmp_path / "s1", [], None, head, store_in=tmp_path / "s0", keys=("label_counts", "15"))
+    stored = json.loads((tmp_path / "s0" / "manifest.json").read_text())
+    assert stored["label_counts"]["15"] == other and "head" not in other and other["benchmark"] == bench[1:]
+    history = json.loads((tmp_path / "s1" / "manifest.json").read_text())["history"]
+    best = min(history, key=lambda h: h["val_loss"])
+    assert other["best_val_loss"] == [best["val_loss"]] and other["val_accuracy_at_best"] == [best["val_accuracy"]]
+    assert other["config"]["seed"] == 1 and other["train_command"] == [None] and "label_counts" not in \
+        json.loads((tmp_path / "s1" / "manifest.json").read_text())
+    assert stored["replicates"]["seeds"] == [0]  # the run's own replicates are left alone
     _train(dataclasses.replace(semi, seed=2, lr=1e-2), tmp_path / "other", data)
     with pytest.raises(ValueError, match="another config"):
         T.record_replicates(tmp_path / "s0", [tmp_path / "other"], head, head)

@@ -75,7 +75,8 @@ class EquiVAEConfig:
         image_shape: ``(C, H, W)``; ``(1, 28, 28)`` for MNIST, ``(3, 32, 32)`` for SVHN.
         likelihood: ``"bernoulli"`` (pixels in ``[0, 1]``) or ``"gaussian"`` (standardised pixels).
         n_classes: Number of classes ``K``.
-        latent_dim: Dimension of both ``r`` and ``v``.
+        latent_dim: Dimension of ``r`` (and of ``v`` unless ``v_dim`` is given).
+        v_dim: Dimension of ``v`` when it differs from ``r``'s (*ours*: the paper uses one size for both).
         filters: Filters of the five convolutions (the decoder mirrors them).
         dense: ``(first, second)`` dense widths, ``(128, 64)``; halved for 8-dimensional latents.
         label_posterior: Build ``q(y | x)`` (needed for semi-supervised training).
@@ -90,6 +91,7 @@ class EquiVAEConfig:
     dense: tuple[int, int] = (128, 64)
     label_posterior: bool = False
     dropout: float = 0.5
+    v_dim: int | None = None
 
     def __post_init__(self) -> None:
         # JSON manifests turn tuples into lists; keep the dataclass hashable and comparable
@@ -103,6 +105,13 @@ class EquiVAEConfig:
             raise ValueError(f"need 5 filters and 2 dense widths, got {self.filters} and {self.dense}")
         if self.n_classes < 2 or self.latent_dim < 1:
             raise ValueError(f"need n_classes >= 2 and latent_dim >= 1, got {self.n_classes}, {self.latent_dim}")
+        if self.v_dim is not None and self.v_dim < 1:
+            raise ValueError(f"v_dim must be >= 1 (or None: latent_dim), got {self.v_dim}")
+
+    @property
+    def v_size(self) -> int:
+        """Dimension of ``v``: ``v_dim``, or ``latent_dim`` when it is ``None``."""
+        return self.latent_dim if self.v_dim is None else self.v_dim
 
     @property
     def seed_shape(self) -> tuple[int, int]:
@@ -186,11 +195,11 @@ class EquivariantEncoder(nn.Module):
         d0, d1 = config.dense
         self.trunk = ConvTrunk(config)
         self.from_r = _mlp([config.latent_dim, d1])
-        self.mu = _mlp([d0 + d1, d1, config.latent_dim], final_activation=False)
-        self.logvar = _mlp([d0 + d1, d1, config.latent_dim], final_activation=False)
+        self.mu = _mlp([d0 + d1, d1, config.v_size], final_activation=False)
+        self.logvar = _mlp([d0 + d1, d1, config.v_size], final_activation=False)
 
     def from_features(self, h: torch.Tensor, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Trunk features ``(N, dense[0])`` and ``r`` ``(N, L)`` -> ``mu, log sigma^2`` ``(N, L)``.
+        """Trunk features ``(N, dense[0])`` and ``r`` ``(N, L)`` -> ``mu, log sigma^2`` ``(N, V)``.
 
         ``log sigma^2`` is clamped to ``[LOGVAR_MIN, LOGVAR_MAX]`` (*ours*): in the unlabelled bound the
         encoder also sees the ``r_y`` of wrong classes, and an unbounded ``log sigma^2`` there can
@@ -200,7 +209,7 @@ class EquivariantEncoder(nn.Module):
         return self.mu(joint), self.logvar(joint).clamp(LOGVAR_MIN, LOGVAR_MAX)
 
     def forward(self, x: torch.Tensor, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images ``(N, C, H, W)`` and ``r`` ``(N, L)`` -> ``mu, log sigma^2`` ``(N, L)``."""
+        """Images ``(N, C, H, W)`` and ``r`` ``(N, L)`` -> ``mu, log sigma^2`` ``(N, V)`` (``V = config.v_size``)."""
         return self.from_features(self.trunk(x), r)
 
 
@@ -214,7 +223,7 @@ class Decoder(nn.Module):
         sh, sw = self.seed = config.seed_shape
         top = config.filters[-1]
         self.from_r = _mlp([config.latent_dim, d1])
-        self.from_v = _mlp([config.latent_dim, d1])
+        self.from_v = _mlp([config.v_size, d1])
         self.joint = _mlp([2 * d1, d0, top * sh * sw])
         layers: list[nn.Module] = []
         for out in reversed(config.filters[:-1]):  # 64, 32, 16, 8: each doubles the size
@@ -228,7 +237,7 @@ class Decoder(nn.Module):
         self.top = config.filters[-1]
 
     def forward(self, r: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """``r, v`` ``(N, L)`` -> pixel parameters ``(N, C, H, W)`` (logits or means)."""
+        """``r`` ``(N, L)`` and ``v`` ``(N, V)`` -> pixel parameters ``(N, C, H, W)`` (logits or means)."""
         x = self.joint(torch.cat([self.from_r(r), self.from_v(v)], dim=-1))
         x = self.deconvs(x.view(len(x), self.top, *self.seed))
         return self.out(F.pad(x, self.fit))
@@ -287,7 +296,7 @@ class EquiVAE(nn.Module):
         return self.invariant.pool(self.f_inv(x)[:, None])
 
     def encode(self, x: torch.Tensor, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``q(v | r, x)``: ``mu, log sigma^2`` ``(N, L)``."""
+        """``q(v | r, x)``: ``mu, log sigma^2`` ``(N, V)``."""
         return self.encoder(x, r)
 
     def decode(self, r: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

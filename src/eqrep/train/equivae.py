@@ -11,11 +11,12 @@ Configs: ``default`` (supervised, the offline MNIST sample: 3,500 train / 500 va
 with evaluation on a shared 2-core machine), ``default-2d`` (``default`` with 2-dimensional ``r``
 and ``v``, for plotting the latent planes; the same time), ``default-rotated`` (``default`` on
 rotated digits, 29 x 29, one fixed random angle per digit; 40 epochs, about 20 minutes on a busy
-machine), ``default-semi`` (100 labels, 8-dimensional latents, ``m_max = 4``, 12 epochs (the paper:
-20); an epoch decodes every unlabelled digit once per class, about 30 s alone and 100-170 s on a
-busy 2-core machine; ``label_weight = 10``: with the paper's weight 1, ``q(y | x)`` learned too
-slowly on this small data set; ``warmup_epochs = 4``: the first 4 epochs train the labelled bound
-alone, about 10 s each, then the 8 full epochs take about 45 s each on a busy machine),
+machine), ``default-semi`` (100 labels, 8-dimensional latents, ``m_max = 4``, 20 epochs as in the
+paper; for 600 / 1000 / 3000 labels pass ``--labels n --epochs 25 / 30 / 35``, App. B's epochs; an
+epoch decodes every unlabelled digit once per class, 20-45 s on a busy 2-core machine;
+``label_weight = 10``: with the paper's weight 1, ``q(y | x)`` learned too slowly on this small
+data set; ``warmup_epochs = 4``: the first 4 epochs train the labelled bound alone, 5-10 s each;
+about 8 minutes per run in all),
 ``paper`` / ``paper-semi`` /
 ``paper-svhn`` (App. B on the full data sets: 55,000 / 5,000 MNIST digits, 70,000 / 3,257 SVHN
 digits; need a download and a GPU; ``paper-semi`` keeps the paper's ``label_weight = 1``) and
@@ -26,7 +27,9 @@ One step: draw ``m ~ U{1..m_max}``; for every labelled image draw ``m`` compleme
 its class from the whole labelled training set (:func:`~eqrep.models.equivae.complementary_indices`),
 so a batch never limits ``m``; compute ``r`` from them, then the bound. Semi-supervised steps also
 take an unlabelled batch and one set of ``m`` labelled images per class for its ``r_y``; the
-labelled batch (same size) is redrawn each step, so an epoch is one pass over the unlabelled data.
+labelled batch (same size) is redrawn each step, so an epoch is one pass over the unlabelled data
+(or, with more labelled than unlabelled images, as many unlabelled batches as the labelled set
+fills, the unlabelled images repeating in fresh orders: :func:`epoch_order`).
 Eq. 7 sums over the whole data set; the per-step loss is the mean over each of the two batches
 (:func:`~eqrep.models.equivae.semi_supervised_loss`), which gives a labelled image
 ``N_unlab / N_lab`` times the weight of an unlabelled one. The paper does not say how it batched;
@@ -87,8 +90,8 @@ from eqrep.train.checkpoints import (
     write_manifest,
 )
 
-__all__ = ["TrainConfig", "CONFIGS", "ImageData", "load_data", "split_labelled", "batch_size_at", "evaluate",
-           "train_equivae", "load_equivae", "ClassifierConfig", "fit_classifier", "train_benchmark", "train_head",
+__all__ = ["TrainConfig", "CONFIGS", "ImageData", "load_data", "split_labelled", "batch_size_at", "epoch_order",
+           "evaluate", "train_equivae", "load_equivae", "ClassifierConfig", "fit_classifier", "train_benchmark", "train_head",
            "predict", "error_rate", "classifier_errors", "benchmark_errors", "record_replicates", "record_control",
            "main"]
 
@@ -166,8 +169,8 @@ CONFIGS = {
     # semi-supervised, offline MNIST sample with 100 labels (App. B: 8-d latents, halved dense, m_max 4)
     # alpha = 10 in front of log q(y|x): with the paper's alpha = 1, q(y|x) learned too slowly here (chapter 9);
     # 4 warm-up epochs on the labelled bound alone (ours): without them q(y|x) got worse after epoch 4;
-    # 12 epochs in all (the paper: 20 for 100 labels) to fit a CPU budget
-    "default-semi": TrainConfig(model=_SEMI_MNIST, labels=100, m_max=4, epochs=12, label_weight=10.0,
+    # 20 epochs as in App. B for 100 labels (--epochs 25 / 30 / 35 for 600 / 1000 / 3000 labels)
+    "default-semi": TrainConfig(model=_SEMI_MNIST, labels=100, m_max=4, epochs=20, label_weight=10.0,
                                 warmup_epochs=4),
     # Feige (2019), App. B, supervised MNIST: 55,000 / 5,000 digits, 16-d latents, m_max 7, ~40 epochs
     "paper": TrainConfig(data="mnist-full", val_size=5000),
@@ -271,6 +274,22 @@ def split_labelled(labels: torch.Tensor, n_labels: int | None, n_classes: int, s
     mask = torch.ones(len(labels), dtype=torch.bool)
     mask[lab] = False
     return lab, mask.nonzero().squeeze(1)
+
+
+def epoch_order(n_main: int, n_labelled: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices of one epoch into the main set (the unlabelled images; all images when supervised).
+
+    One random permutation of the ``n_main`` images; when the labelled set is larger
+    (semi-supervised with more labels than unlabelled images), permutations are appended until
+    the epoch has ``n_labelled`` entries, so that an epoch draws as many labelled batches as there
+    are labelled images: ``(max(n_main, n_labelled),)``.
+    """
+    if n_main < 1:
+        raise ValueError("an epoch needs at least one image in its main set")
+    perms = [torch.randperm(n_main, generator=generator)]
+    while len(perms) * n_main < n_labelled:
+        perms.append(torch.randperm(n_main, generator=generator))
+    return torch.cat(perms)[:max(n_main, n_labelled)]
 
 
 def batch_size_at(epoch: int, batch_size: int, double_every: int, max_batch_size: int) -> int:
@@ -404,7 +423,8 @@ def train_equivae(config: TrainConfig, out_dir: Path | str, data: ImageData | No
     main_set = unlab_x if semi else pool_x
     for epoch in range(start_epoch, config.epochs):
         bs = batch_size_at(epoch, config.batch_size, config.double_every, config.max_batch_size)
-        order = torch.randperm(len(main_set), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
+        order = epoch_order(len(main_set), len(pool_y) if semi else 0,
+                            torch.Generator().manual_seed(config.seed * 100_003 + epoch))
         starts = list(range(0, len(order), bs))
         bar = tqdm(starts[position:], desc=f"epoch {epoch + 1}/{config.epochs} (batch {bs})", disable=not progress,
                    leave=False)
@@ -689,29 +709,40 @@ def _store(run_dir: Path | str, keys: tuple[str, ...], entry: dict) -> None:
     atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(manifest, indent=1).encode())
 
 
-def record_replicates(run_dir: Path | str, replicate_dirs: list[Path | str], head: ClassifierConfig,
+def record_replicates(run_dir: Path | str, replicate_dirs: list[Path | str], head: ClassifierConfig | None,
                       benchmark: ClassifierConfig, benchmark_seeds: list[int] | None = None,
-                      command: str | None = None) -> dict:
+                      command: str | None = None, store_in: Path | str | None = None,
+                      keys: tuple[str, ...] = ("replicates",)) -> dict:
     """Evaluate a run and its replicates (the same config, other seeds) on the test set and store the
-    result in ``run_dir/manifest.json`` under ``"replicates"``, so a shipped checkpoint carries the
-    numbers behind its standard errors.
+    result in ``manifest.json`` of ``store_in`` (default: ``run_dir``) under ``keys`` (default
+    ``"replicates"``), so a shipped checkpoint carries the numbers behind its standard errors, and
+    also those of related experiments (e.g. other label counts: ``keys=("label_counts", "600")``).
 
-    Stored: ``seeds``, per-seed lists ``distance``, ``head``, ``label_posterior`` (semi-supervised) from
-    :func:`classifier_errors`, ``benchmark`` from :func:`benchmark_errors` with ``benchmark_seeds``
-    (default: the runs' seeds, so that seed ``s`` of both sees the same labelled images) and
-    ``benchmark_seeds``, the two classifier configs, the evaluation time in seconds and ``command``.
+    Stored: ``seeds``, per-seed lists ``distance``, ``head`` (when ``head`` is given),
+    ``label_posterior`` (semi-supervised) from :func:`classifier_errors`, ``benchmark`` from
+    :func:`benchmark_errors` with ``benchmark_seeds`` (default: the runs' seeds, so that seed ``s`` of
+    both sees the same labelled images) and ``benchmark_seeds``, the runs' ``config`` (seed aside)
+    and ``train_command``s, per run the validation loss and distance-classifier accuracy of the
+    epoch with the lowest validation loss (``best_val_loss``, ``val_accuracy_at_best``: the
+    checkpoint evaluated), the classifier configs, the evaluation time in seconds and ``command``.
     Returns the entry.
 
     Raises:
         ValueError: a replicate was trained with another config than ``run_dir`` (other than the seed).
     """
     started = time.perf_counter()
-    configs, data, entry = _errors_over_seeds([Path(run_dir), *map(Path, replicate_dirs)], "best", head)
+    dirs = [Path(run_dir), *map(Path, replicate_dirs)]
+    configs, data, entry = _errors_over_seeds(dirs, "best", head)
     entry["benchmark_seeds"] = list(entry["seeds"] if benchmark_seeds is None else benchmark_seeds)
     entry["benchmark"] = benchmark_errors(configs[0], entry["benchmark_seeds"], benchmark, data)
-    entry.update(head_config=dataclasses.asdict(head), benchmark_config=dataclasses.asdict(benchmark),
-                 seconds=time.perf_counter() - started, command=command)
-    _store(run_dir, ("replicates",), entry)
+    manifests = [read_manifest(d) for d in dirs]
+    at_best = [min(m["history"], key=lambda h: h["val_loss"]) for m in manifests]
+    entry.update(config=manifests[0]["config"], train_command=[m.get("command") for m in manifests],
+                 best_val_loss=[h["val_loss"] for h in at_best], val_accuracy_at_best=[h["val_accuracy"] for h in at_best],
+                 head_config=dataclasses.asdict(head) if head is not None else None,
+                 benchmark_config=dataclasses.asdict(benchmark), seconds=time.perf_counter() - started,
+                 command=command)
+    _store(run_dir if store_in is None else store_in, keys, entry)
     return entry
 
 
@@ -750,6 +781,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--m-max", type=int, default=None, help="override the largest number of complementary samples")
     parser.add_argument("--warmup-epochs", type=int, default=None,
                         help="semi-supervised: epochs on the labelled bound alone before the unlabelled one")
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="keep only this many training images (after the validation split)")
+    parser.add_argument("--v-dim", type=int, default=None,
+                        help="dimension of v when it should differ from r's latent_dim (the paper: the same)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -757,9 +792,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="copy the result into eqrep/checkpoints/NAME (default NAME: equivae)")
     args = parser.parse_args(argv)
     config = CONFIGS[args.config]
-    overrides = {k: getattr(args, k) for k in ("epochs", "labels", "seed", "label_weight", "warmup_epochs", "m_max")
+    overrides = {k: getattr(args, k) for k in ("epochs", "labels", "seed", "label_weight", "warmup_epochs", "m_max",
+                                               "train_size")
                  if getattr(args, k) is not None}
     try:
+        if args.v_dim is not None:
+            overrides["model"] = dataclasses.replace(config.model, v_dim=args.v_dim)
         config = dataclasses.replace(config, **overrides)
     except ValueError as err:
         parser.error(str(err))
