@@ -171,11 +171,13 @@ def test_offline_data_of_the_tiny_config():
 def test_command_line(data, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(T.CONFIGS, "tiny", dataclasses.replace(CONFIG, epochs=1))
     monkeypatch.setattr(T, "load_data", lambda config, verbose=True: data)
-    assert T.main(["--config", "tiny", "--out", str(tmp_path), "--no-progress", "--v-dim", "2", "--seed", "3"]) == 0
+    assert T.main(["--config", "tiny", "--out", str(tmp_path), "--no-progress", "--v-dim", "2", "--train-size", "40",
+                   "--seed", "3"]) == 0
     assert "done: 1 epochs" in capsys.readouterr().out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["config"]["seed"] == 3 and manifest["command"].endswith("--seed 3")
     assert manifest["config"]["model"]["v_dim"] == 2 and T.load_equivae(tmp_path)[0].config.v_size == 2
+    assert manifest["config"]["train_size"] == 40
     with pytest.raises(SystemExit):
         T.main(["--config", "tiny", "--labels", "7", "--out", str(tmp_path)])  # not a multiple of 3 classes
 

@@ -90,10 +90,10 @@ from eqrep.train.checkpoints import (
     write_manifest,
 )
 
-__all__ = ["TrainConfig", "CONFIGS", "ImageData", "load_data", "split_labelled", "batch_size_at", "epoch_order",
-           "evaluate", "train_equivae", "load_equivae", "ClassifierConfig", "fit_classifier", "train_benchmark", "train_head",
-           "predict", "error_rate", "classifier_errors", "benchmark_errors", "record_replicates", "record_control",
-           "main"]
+__all__ = ["TrainConfig", "CONFIGS", "ImageData", "load_data", "split_labelled", "batch_size_at",
+           "epoch_order", "evaluate", "train_equivae", "load_equivae", "ClassifierConfig", "fit_classifier",
+           "train_benchmark", "train_head", "predict", "error_rate", "classifier_errors", "benchmark_errors",
+           "record_replicates", "record_control", "main"]
 
 DATA_SOURCES = ("mnist-offline", "mnist-full", "svhn")
 
@@ -738,7 +738,8 @@ def record_replicates(run_dir: Path | str, replicate_dirs: list[Path | str], hea
     manifests = [read_manifest(d) for d in dirs]
     at_best = [min(m["history"], key=lambda h: h["val_loss"]) for m in manifests]
     entry.update(config=manifests[0]["config"], train_command=[m.get("command") for m in manifests],
-                 best_val_loss=[h["val_loss"] for h in at_best], val_accuracy_at_best=[h["val_accuracy"] for h in at_best],
+                 best_val_loss=[h["val_loss"] for h in at_best],
+                 val_accuracy_at_best=[h["val_accuracy"] for h in at_best],
                  head_config=dataclasses.asdict(head) if head is not None else None,
                  benchmark_config=dataclasses.asdict(benchmark), seconds=time.perf_counter() - started,
                  command=command)
