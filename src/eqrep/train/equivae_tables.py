@@ -19,8 +19,8 @@ evaluates them on the test set (:func:`~eqrep.train.equivae.record_replicates` /
   (the labelled bound alone for all 20 epochs, seeds 0-4) and ``label_counts`` (600 / 1000 / 3000
   labels with App. B's 25 / 30 / 35 epochs, seeds 0-1).
 
-About 4 hours of single-thread CPU training in all (two at a time on 2 cores: 2 hours), and
-20 minutes of evaluation.
+About 3 hours of single-thread CPU training in all (1.5 hours on 2 cores, two runs at a time),
+and about 12 minutes of evaluation.
 """
 
 from __future__ import annotations
