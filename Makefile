@@ -1,13 +1,15 @@
 # Two set-up commands do everything on a fresh machine: `make book` and `make test`.
-# Both create .venv if missing and install the pinned dependencies of requirements.txt.
+# Both create .venv if missing (with Python 3.11, 3.12 or 3.13: the first of python3, python3.13,
+# python3.12, python3.11 on PATH, or PYTHON=...) and install the locked environment
+# (requirements.lock, every package pinned) with tools/install_env.py.
 
-PYTHON ?= python3.11
-VENV   := .venv
+PYTHON ?=
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 EXECUTED := build/executed
 
-.PHONY: book student test unit chapters bench notebooks clean help
+.PHONY: book student test unit chapters bench notebooks lock colab-check clean help
 
 help:
 	@echo "make book     - set up .venv, execute every chapter, build the HTML book into book/_build/html"
@@ -15,15 +17,18 @@ help:
 	@echo "make bench    - print the benchmark ratios"
 	@echo "make student  - build the student edition (no solutions) into book/_build_student/html"
 	@echo "make notebooks - regenerate chapters/*.ipynb (for Colab) from chapters/*.md"
+	@echo "make lock     - regenerate requirements.lock from requirements.txt (needs the package registry)"
+	@echo "make colab-check - run the chapters' Colab set-up cell and chapters 2, 5, 6 in a Colab-like env"
+	@echo "Options: PYTHON=python3.x (3.11-3.13), VENV=folder (default .venv),"
+	@echo "         TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu (torch's CPU build)"
 
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 needed, found {sys.version.split()[0]}; set PYTHON=..."' \
-		|| (echo "error: $(PYTHON) is not Python 3.11 (try: make PYTHON=/path/to/python3.11 ...)"; exit 1)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	grep -v -E '^escnn==' requirements.txt > $(VENV)/requirements-with-deps.txt
-	$(PY) -m pip install --disable-pip-version-check -q -r $(VENV)/requirements-with-deps.txt
-	$(PY) -m pip install --disable-pip-version-check -q --no-deps $$(grep -E '^escnn==' requirements.txt)
-	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+$(STAMP): requirements.lock pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+		python=$$(sh tools/find_python.sh $(PYTHON)) || exit 1; \
+		echo "Creating $(VENV) with $$python ($$($$python --version 2>&1))"; \
+		$$python -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) tools/install_env.py
 	touch $(STAMP)
 
 book: $(STAMP)
@@ -50,6 +55,12 @@ bench: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m eqrep.chapters sync
+
+lock: $(STAMP)
+	$(PY) tools/lock.py
+
+colab-check: $(STAMP)
+	$(PY) tools/colab_check.py
 
 clean:
 	rm -rf book/_build book/_build_student build

@@ -23,20 +23,33 @@ REPOSITORY = "https://github.com/eqrep/interpreting-equivariant-representations"
 """Public repository of the book (also ``repository.url`` in ``_config.yml``)."""
 
 COLAB_SETUP_SOURCE = f"""\
-# Colab set-up: installs the book's package `eqrep` (skipped when not on Colab).
+# Colab set-up: installs the book's package `eqrep` (skipped when not on Colab). It keeps
+# Colab's numpy and torch; escnn comes without its SO(3)-only dependencies (eqrep.escnn_compat).
 import sys
 
 if "google.colab" in sys.modules:
     import importlib.metadata
+    import os
     import subprocess
 
-    numpy_before = importlib.metadata.version("numpy")
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    SOURCE = "git+{REPOSITORY}.git"
+
+    def versions():
+        return {{d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions()}}
+
+    before = versions()
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(pip + [f"eqrep[colab] @ {{SOURCE}}"], check=True)
     subprocess.run(pip + ["--no-deps", "escnn==1.0.11"], check=True)
-    subprocess.run(pip + ["eqrep[colab] @ git+{REPOSITORY}.git"], check=True)
-    if importlib.metadata.version("numpy") != numpy_before:
-        print("numpy changed version (escnn needs numpy<2): use Runtime > Restart session, "
-              "then run the notebook again from the top.")"""
+    after = versions()
+    owners = importlib.metadata.packages_distributions()
+    imported = {{d.lower() for m in list(sys.modules) for d in owners.get(m.partition(".")[0], [])}}
+    stale = sorted(n for n in imported if n in before and after.get(n) != before[n])
+    if stale:  # a package this kernel has already imported changed version: only a restart loads it
+        print(f"Restarting the runtime: the install changed {{', '.join(stale)}}; run the notebook again.")
+        os.kill(os.getpid(), 9)
+    print(f"eqrep installed: {{len(after) - len(before)}} new packages; numpy {{after['numpy']}}, "
+          f"torch {{after['torch']}}")"""
 """Source of the first code cell of every chapter (checked by the tests)."""
 
 

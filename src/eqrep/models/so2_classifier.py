@@ -21,17 +21,16 @@ The building blocks are escnn's (Cesa et al. 2022); only the assembly is ours.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-with warnings.catch_warnings():  # escnn warns that py3nj (only used for SO(3)) is missing
-    warnings.simplefilter("ignore")
-    from escnn import gspaces
-    from escnn import nn as enn
+from eqrep.escnn_compat import import_escnn
+
+_escnn = import_escnn()  # escnn without its SO(3)-only dependency lie_learn (see eqrep.escnn_compat)
+gspaces, enn = _escnn.gspaces, _escnn.nn
 
 __all__ = ["SO2ClassifierConfig", "SO2Classifier", "IMAGE_SIZE"]
 
