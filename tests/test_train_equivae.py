@@ -6,7 +6,11 @@ import json
 import pytest
 import torch
 
-from eqrep.models.equivae import EquiVAEConfig
+from eqrep.analysis import equivae_probes as P
+from eqrep.analysis import equivae_tables as E
+from eqrep.models.equivae import EquiVAEConfig, embed_images
+from eqrep.data.image_splits import split_labelled
+from eqrep.train import classifier_fit as C
 from eqrep.train import equivae as T
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -61,7 +65,7 @@ def test_resumed_run_equals_uninterrupted_run(config, data, tmp_path):
     b = load_checkpoint(tmp_path / "split" / "last.pt")["model"]
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
-    drop = ("seconds",)
+    drop = ("seconds", "images_per_second")
     assert [{k: v for k, v in h.items() if k not in drop} for h in full["history"]] == \
            [{k: v for k, v in h.items() if k not in drop} for h in resumed["history"]]
 
@@ -99,7 +103,7 @@ def test_an_epoch_draws_as_many_labelled_batches_as_the_larger_set_fills(data, t
 def test_warm_up_trains_on_the_labelled_bound_alone_then_adds_the_unlabelled_one(data, tmp_path, monkeypatch):
     calls = []
     real = T.unlabelled_elbo
-    monkeypatch.setattr(T, "unlabelled_elbo", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(T, "unlabelled_elbo", lambda *a, **k: calls.append(1) or real(*a, **k))  # noqa: B023
     manifest = _train(dataclasses.replace(SEMI, epochs=2, warmup_epochs=1, double_every=5), tmp_path, data)
     first, second = manifest["history"]
     assert "train_unlabelled_bound" not in first and "train_log_q" in first
@@ -113,11 +117,11 @@ def test_warm_up_trains_on_the_labelled_bound_alone_then_adds_the_unlabelled_one
 
 def test_split_labelled_is_balanced_and_disjoint():
     labels = torch.arange(30) % 3
-    lab, unlab = T.split_labelled(labels, 9, 3, seed=0)
+    lab, unlab = split_labelled(labels, 9, 3, seed=0)
     assert torch.bincount(labels[lab]).tolist() == [3, 3, 3]
     assert len(unlab) == 21 and not set(lab.tolist()) & set(unlab.tolist())
-    assert not torch.equal(lab, T.split_labelled(labels, 9, 3, seed=1)[0])  # the seed draws the labels
-    lab, unlab = T.split_labelled(labels, None, 3, seed=0)
+    assert not torch.equal(lab, split_labelled(labels, 9, 3, seed=1)[0])  # the seed draws the labels
+    lab, unlab = split_labelled(labels, None, 3, seed=0)
     assert len(lab) == 30 and len(unlab) == 0
 
 
@@ -135,7 +139,7 @@ def test_bad_configs_and_data_are_clear_errors(data, tmp_path):
 
 
 def test_batch_size_doubles_on_schedule():
-    sizes = [T.batch_size_at(e, 32, 10, 256) for e in range(45)]
+    sizes = [C.batch_size_at(e, 32, 10, 256) for e in range(45)]
     assert sizes[:10] == [32] * 10 and sizes[10] == 64 and sizes[20] == 128 and sizes[30:] == [256] * 15
 
 
@@ -168,31 +172,36 @@ def test_offline_data_of_the_tiny_config():
     assert torch.bincount(data.val_y).tolist() == [10] * 10 and torch.bincount(data.train_y).tolist() == [30] * 10
 
 
-def test_command_line(data, tmp_path, monkeypatch, capsys):
+def test_command_line(data, tmp_path, monkeypatch, caplog):
+    from eqrep.train import cli
+
     monkeypatch.setitem(T.CONFIGS, "tiny", dataclasses.replace(CONFIG, epochs=1))
     monkeypatch.setattr(T, "load_data", lambda config, verbose=True: data)
-    assert T.main(["--config", "tiny", "--out", str(tmp_path), "--no-progress", "--v-dim", "2", "--train-size", "40",
-                   "--seed", "3"]) == 0
-    assert "done: 1 epochs" in capsys.readouterr().out
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["config"]["seed"] == 3 and manifest["command"].endswith("--seed 3")
-    assert manifest["config"]["model"]["v_dim"] == 2 and T.load_equivae(tmp_path)[0].config.v_size == 2
+    out = str(tmp_path / "run")
+    with caplog.at_level("INFO", logger="eqrep.train"):
+        assert cli.main(["equivae", "--config", "tiny", "--out", out, "--no-progress", "--set", "model.v_dim=2",
+                         "--set", "train_size=40", "--set", "seed=3"]) == 0
+    assert any(r.getMessage().startswith("done: 1 epochs") for r in caplog.records)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["config"]["seed"] == 3 and "--set seed=3" in manifest["command"]
+    assert manifest["command"].startswith("python -m eqrep train equivae --config tiny")
+    assert manifest["config"]["model"]["v_dim"] == 2 and T.load_equivae(out)[0].config.v_size == 2
     assert manifest["config"]["train_size"] == 40
     with pytest.raises(SystemExit):
-        T.main(["--config", "tiny", "--labels", "7", "--out", str(tmp_path)])  # not a multiple of 3 classes
+        cli.main(["equivae", "--config", "tiny", "--set", "labels=7", "--out", out])  # not a multiple of 3 classes
 
 
 def test_benchmark_classifier_and_head_learn_the_patterns(data, tmp_path):
-    config = T.ClassifierConfig(epochs=6, batch_size=8, double_every=100, lr=1e-2, dropout=0.1)
-    bench, history = T.train_benchmark(MODEL, data.train_x, data.train_y, config, val=(data.val_x, data.val_y),
+    config = C.ClassifierConfig(epochs=6, batch_size=8, double_every=100, lr=1e-2, dropout=0.1)
+    bench, history = P.train_benchmark(MODEL, data.train_x, data.train_y, config, val=(data.val_x, data.val_y),
                                        device="cpu", progress=False)
     assert len(history) == 6 and history[-1]["train_loss"] < 0.8 * history[0]["train_loss"]
-    assert T.error_rate(T.predict(bench, data.test_x), data.test_y) < 0.5
+    assert C.error_rate(C.predict(bench, data.test_x), data.test_y) < 0.5
     _train(dataclasses.replace(CONFIG, epochs=1), tmp_path, data)
     model, _ = T.load_equivae(tmp_path)
-    classifier, history = T.train_head(model, data.train_x, data.train_y, config, progress=False)
-    assert T.predict(classifier, data.test_x).shape == (12, 3) and len(history) == 6
-    torch.testing.assert_close(T.error_rate(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0])), 0.5)
+    classifier, history = P.train_head(model, data.train_x, data.train_y, config, progress=False)
+    assert C.predict(classifier, data.test_x).shape == (12, 3) and len(history) == 6
+    torch.testing.assert_close(C.error_rate(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0])), 0.5)
 
 
 def test_rotated_digits(monkeypatch):
@@ -223,28 +232,28 @@ def test_classifier_errors_and_replicates_in_the_manifest(data, tmp_path, monkey
     for seed in (0, 1):
         _train(dataclasses.replace(semi, seed=seed), tmp_path / f"s{seed}", data)
     model, _ = T.load_equivae(tmp_path / "s0")
-    head = T.ClassifierConfig(epochs=2, batch_size=8)
-    errors = T.classifier_errors(model, semi, data, head)
+    head = C.ClassifierConfig(epochs=2, batch_size=8)
+    errors = P.classifier_errors(model, semi, data, head)
     assert set(errors) == {"distance", "head", "label_posterior"} and all(0 <= e <= 1 for e in errors.values())
     # the distance classifier by hand: class means of r({x}) over the 15 labelled images of seed 0
-    lab, _ = T.split_labelled(data.train_y, 15, 3, 0)
-    means = torch.stack([T.embed_images(model, data.train_x[lab][data.train_y[lab] == c]).mean(0) for c in range(3)])
-    nearest = torch.cdist(T.embed_images(model, data.test_x), means).argmin(1)
+    lab, _ = split_labelled(data.train_y, 15, 3, 0)
+    means = torch.stack([embed_images(model, data.train_x[lab][data.train_y[lab] == c]).mean(0) for c in range(3)])
+    nearest = torch.cdist(embed_images(model, data.test_x), means).argmin(1)
     assert errors["distance"] == pytest.approx(float((nearest != data.test_y).float().mean()))
-    bench = T.benchmark_errors(semi, [0, 1], head, data)
+    bench = P.benchmark_errors(semi, [0, 1], head, data)
     assert len(bench) == 2 and all(0 <= e <= 1 for e in bench)
 
     original = json.loads((tmp_path / "s0" / "manifest.json").read_text())
-    monkeypatch.setattr(T, "load_data", lambda config, verbose=True: data)
-    entry = T.record_replicates(tmp_path / "s0", [tmp_path / "s1"], head, head, command="test")
+    monkeypatch.setattr(E, "load_data", lambda config, verbose=True: data)
+    entry = E.record_replicates(tmp_path / "s0", [tmp_path / "s1"], head, head, command="test")
     assert entry["benchmark_seeds"] == [0, 1]
     stored = json.loads((tmp_path / "s0" / "manifest.json").read_text())
     assert stored["replicates"]["seeds"] == [0, 1] and len(stored["replicates"]["distance"]) == 2
     assert stored["replicates"]["benchmark"] == entry["benchmark"] == bench  # same seeds, same numbers
     assert stored["commit"] == original["commit"] and stored["history"] == original["history"]
-    assert T.record_replicates(tmp_path / "s0", [], head, head, benchmark_seeds=[1])["benchmark"] == bench[1:]
+    assert E.record_replicates(tmp_path / "s0", [], head, head, benchmark_seeds=[1])["benchmark"] == bench[1:]
     # related runs (here: seed 1 alone, no head) stored in another run's manifest, under nested keys
-    other = T.record_replicates(tmp_path / "s1", [], None, head, store_in=tmp_path / "s0", keys=("label_counts", "15"))
+    other = E.record_replicates(tmp_path / "s1", [], None, head, store_in=tmp_path / "s0", keys=("label_counts", "15"))
     stored = json.loads((tmp_path / "s0" / "manifest.json").read_text())
     assert stored["label_counts"]["15"] == other and "head" not in other and other["benchmark"] == bench[1:]
     history = json.loads((tmp_path / "s1" / "manifest.json").read_text())["history"]
@@ -255,28 +264,28 @@ def test_classifier_errors_and_replicates_in_the_manifest(data, tmp_path, monkey
     assert stored["replicates"]["seeds"] == [0]  # the run's own replicates are left alone
     _train(dataclasses.replace(semi, seed=2, lr=1e-2), tmp_path / "other", data)
     with pytest.raises(ValueError, match="another config"):
-        T.record_replicates(tmp_path / "s0", [tmp_path / "other"], head, head)
+        E.record_replicates(tmp_path / "s0", [tmp_path / "other"], head, head)
     # a control run (here: warm-up only) is evaluated like the run and stored beside its replicates
     control = dataclasses.replace(semi, warmup_epochs=1)
     for seed in (0, 1):
         _train(dataclasses.replace(control, seed=seed), tmp_path / f"control{seed}", data,
-               command="python -m eqrep train equivae --warmup-epochs 1")
-    entry = T.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "control1"], "warm-up only",
+               command="python -m eqrep train equivae --set warmup_epochs=1")
+    entry = E.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "control1"], "warm-up only",
                              which="last")
     stored = json.loads((tmp_path / "s0" / "manifest.json").read_text())
     assert stored["controls"]["warm-up only"] == entry and stored["replicates"]["seeds"] == [0]
     assert entry["seeds"] == [0, 1] and entry["epochs_done"] == [1, 1] and entry["which"] == "last"
-    assert entry["command"] == "python -m eqrep train equivae --warmup-epochs 1"
+    assert entry["command"] == "python -m eqrep train equivae --set warmup_epochs=1"
     for i, seed in enumerate((0, 1)):
         model, _ = T.load_equivae(tmp_path / f"control{seed}", "last")
-        errors = T.classifier_errors(model, dataclasses.replace(control, seed=seed), data)
+        errors = P.classifier_errors(model, dataclasses.replace(control, seed=seed), data)
         assert {k: entry[k][i] for k in errors} == errors
     with pytest.raises(ValueError, match="another config"):
-        T.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "other"], "mixed")
+        E.record_control(tmp_path / "s0", [tmp_path / "control0", tmp_path / "other"], "mixed")
     (tmp_path / "control1" / "last.pt").unlink()  # `which` picks the checkpoint that is read
-    assert T.record_control(tmp_path / "s0", [tmp_path / "control1"], "best", which="best")["seeds"] == [1]
+    assert E.record_control(tmp_path / "s0", [tmp_path / "control1"], "best", which="best")["seeds"] == [1]
     with pytest.raises(CheckpointError, match="last.pt"):
-        T.record_control(tmp_path / "s0", [tmp_path / "control1"], "last", which="last")
+        E.record_control(tmp_path / "s0", [tmp_path / "control1"], "last", which="last")
 
 
 def test_a_non_finite_loss_stops_training_with_a_clear_error(data, tmp_path, monkeypatch):

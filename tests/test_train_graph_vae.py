@@ -30,8 +30,9 @@ def test_training_writes_checkpoints_and_manifest(tiny_qm9, tmp_path):
     manifest = train_graph_vae(CONFIG, tmp_path, data=tiny_qm9, device="cpu", progress=False)
     assert {p.name for p in tmp_path.iterdir()} == {"last.pt", "best.pt", "manifest.json"}
     assert manifest["epochs_done"] == 2 and len(manifest["history"]) == 2
-    assert manifest["config"] == dataclasses.asdict(CONFIG)
+    assert manifest["config"] == dataclasses.asdict(CONFIG) and manifest["system"] == "graph_vae"
     assert manifest["data_source"] == "test molecules" and manifest["commit"]
+    assert (manifest["train_size"], manifest["val_size"]) == (24, 8) and manifest["history"][0]["graphs_per_second"] > 0
     assert np.isfinite(manifest["best_val_loss"])
     model, _ = load_graph_vae(tmp_path)
     assert sum(p.numel() for p in model.parameters()) > 0 and not model.training
@@ -50,15 +51,18 @@ def test_resume_continues_where_it_stopped(tiny_qm9, tmp_path):
     assert state["step"] == first["step"] and state["epoch"] == 1
 
 
-def test_resumed_run_equals_uninterrupted_run(tiny_qm9, tmp_path):
+@pytest.mark.parametrize("stop", [2, 3, 4])  # inside epoch 1, at its end, inside epoch 2
+def test_resumed_run_equals_uninterrupted_run(tiny_qm9, tmp_path, stop):
     full = train_graph_vae(CONFIG, tmp_path / "full", data=tiny_qm9, device="cpu", progress=False)
-    train_graph_vae(CONFIG, tmp_path / "split", data=tiny_qm9, device="cpu", progress=False, max_steps=3)
+    part = train_graph_vae(CONFIG, tmp_path / "split", data=tiny_qm9, device="cpu", progress=False, max_steps=stop)
+    assert part["interrupted_at"] == stop
     resumed = train_graph_vae(CONFIG, tmp_path / "split", data=tiny_qm9, device="cpu", progress=False)
     a = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
     b = load_checkpoint(tmp_path / "split" / "last.pt")["model"]
     assert resumed["epochs_done"] == full["epochs_done"] == 2
     for key in a:
-        torch.testing.assert_close(a[key], b[key])
+        assert torch.equal(a[key], b[key]), key
+    assert [h["val_loss"] for h in full["history"]] == [h["val_loss"] for h in resumed["history"]]
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -87,3 +91,17 @@ def test_corrupt_checkpoint_and_manifest_errors(tmp_path):
 def test_configs():
     assert CONFIGS["paper"].lr == 1e-4 and CONFIGS["paper"].batch_size == 32 and CONFIGS["paper"].epochs == 1000
     assert CONFIGS["default"].batch_size == 256 and CONFIGS["default"].model.hidden == 20
+
+
+def test_the_noise_of_a_step_is_drawn_for_the_whole_batch_and_can_be_given(tiny_qm9):
+    from eqrep.data.qm9 import one_hot_graphs
+    from eqrep.models.graph_vae import GraphVAE
+
+    model = GraphVAE(GraphVAEConfig(hidden=8))
+    nodes, edges = tiny_qm9.tensors("train")
+    v, e = one_hot_graphs(nodes[:4], edges[:4])
+    noise = torch.randn(4, nodes.shape[1], 1)
+    out = model(v, e, noise=noise)
+    torch.testing.assert_close(out.z, out.mu + noise * torch.exp(0.5 * out.logvar))
+    with pytest.raises(ValueError, match="noise has shape"):
+        model(v, e, noise=torch.randn(4, 3, 1))

@@ -24,7 +24,8 @@ def tiny_mnist():
 
 
 def _config(model, **changes):
-    return dataclasses.replace(CONFIGS[model]["tiny"], **{"max_train": 48, "batch_size": 16, **changes})
+    name = "tiny" if model == "so2" else "cnn-tiny"
+    return dataclasses.replace(CONFIGS[name], **{"max_train": 48, "batch_size": 16, **changes})
 
 
 @pytest.mark.parametrize("model", ["so2", "cnn"])
@@ -40,18 +41,18 @@ def test_training_writes_checkpoints_manifest_and_test_accuracy(tiny_mnist, tmp_
     assert evaluate(loaded, test_x, test_y)["accuracy"] == manifest["test_accuracy"]
 
 
-def test_resumed_run_equals_uninterrupted_run(tiny_mnist, tmp_path):
+@pytest.mark.parametrize("stop", [2, 3, 5])  # inside epoch 1, at its end, inside epoch 2
+def test_resumed_run_equals_uninterrupted_run(tiny_mnist, tmp_path, stop):
     config = _config("cnn", epochs=2)
-    train_classifier(config, tmp_path / "a", data=tiny_mnist, progress=False)
-    train_classifier(dataclasses.replace(config, epochs=1), tmp_path / "b", data=tiny_mnist, progress=False)
+    full = train_classifier(config, tmp_path / "a", data=tiny_mnist, progress=False)
     with pytest.raises(CheckpointError, match="another config"):
-        train_classifier(config, tmp_path / "b", data=tiny_mnist, progress=False)
-    # same config as the uninterrupted run: epochs are part of the config, so resume a run made with it
-    train_classifier(config, tmp_path / "c", data=tiny_mnist, progress=False, max_steps=3)  # interrupted after epoch 1
+        train_classifier(dataclasses.replace(config, epochs=1), tmp_path / "a", data=tiny_mnist, progress=False)
+    part = train_classifier(config, tmp_path / "c", data=tiny_mnist, progress=False, max_steps=stop)
+    assert part["interrupted_at"] == stop and "test_accuracy" not in part
     manifest = train_classifier(config, tmp_path / "c", data=tiny_mnist, progress=False)
     a, _ = load_classifier(tmp_path / "a", which="last")
     c, _ = load_classifier(tmp_path / "c", which="last")
-    assert manifest["epochs_done"] == 2
+    assert manifest["epochs_done"] == 2 and manifest["test_accuracy"] == full["test_accuracy"]
     for (name, pa), pc in zip(a.state_dict().items(), c.state_dict().values()):
         assert torch.equal(pa, pc), name
 
@@ -65,6 +66,6 @@ def test_training_reduces_the_loss(tiny_mnist, tmp_path):
 
 def test_unknown_model_and_configs():
     with pytest.raises(ValueError, match="unknown model"):
-        train_classifier(dataclasses.replace(CONFIGS["cnn"]["tiny"], model="mlp"), "/tmp/never")
-    assert CONFIGS["so2"]["paper"].source == "full" and CONFIGS["so2"]["paper"].lr == 0.01
-    assert CONFIGS["so2"]["default"].source == "offline"
+        dataclasses.replace(CONFIGS["cnn-tiny"], model="mlp")
+    assert CONFIGS["paper"].source == "full" and CONFIGS["paper"].lr == 0.01 and CONFIGS["paper"].model == "so2"
+    assert CONFIGS["default"].source == "offline" and CONFIGS["cnn"].model == "cnn"

@@ -10,18 +10,9 @@ from eqrep.data.ddmnist import act_on_pairs, make_ddmnist, pair_group
 from eqrep.data.mnist import MNIST
 from eqrep.models.penalty_cnn import PenaltyCNN
 from eqrep.train.checkpoints import CheckpointError
-from eqrep.train.penalty import (
-    CONFIGS,
-    PAPER_HYPERPARAMETERS,
-    evaluate,
-    latent_equivariance,
-    load_penalty_model,
-    load_sweep_model,
-    make_config,
-    run_sweep,
-    summarise_sweep,
-    train_penalty,
-)
+from eqrep.analysis.penalty_latents import latent_equivariance
+from eqrep.train.penalty import CONFIGS, PAPER_HYPERPARAMETERS, evaluate, load_penalty_model, make_config, train_penalty
+from eqrep.train.penalty_sweep import collect, load_sweep_model, summarise_sweep
 
 
 def _bar_mnist(n_train=6, n_test=3, seed=0):
@@ -71,18 +62,21 @@ def test_training_writes_checkpoints_manifest_and_metrics(data, tmp_path, model)
     assert 0.0 <= manifest["test_accuracy"] <= 1.0
     assert manifest["test_equivariance"]["relative_error"] >= 0
     record = manifest["history"][0]
-    assert (record["train_equivariance"] > 0) == (model == "penalty")
+    assert (record.get("train_equivariance", 0.0) > 0) == (model == "penalty")
+    assert ("train_accuracy" in record) == (model != "penalty")
     loaded, config = load_penalty_model(tmp_path)
     assert config["model"] == model and not loaded.training
     assert evaluate(loaded, *data.part("test"))["accuracy"] == manifest["test_accuracy"]
 
 
-def test_resumed_run_equals_uninterrupted_run(data, tmp_path):
+@pytest.mark.parametrize("stop", [2, 4])  # inside epoch 1, inside epoch 2 (3 steps per epoch)
+def test_resumed_run_equals_uninterrupted_run(data, tmp_path, stop):
     config = _config("penalty", epochs=2)
-    train_penalty(config, tmp_path / "a", data=data, progress=False, n_equivariance=8)
-    train_penalty(config, tmp_path / "b", data=data, progress=False, max_steps=3, n_equivariance=8)  # epoch 1 only
+    full = train_penalty(config, tmp_path / "a", data=data, progress=False, n_equivariance=8)
+    part = train_penalty(config, tmp_path / "b", data=data, progress=False, max_steps=stop, n_equivariance=8)
+    assert part["interrupted_at"] == stop
     manifest = train_penalty(config, tmp_path / "b", data=data, progress=False, n_equivariance=8)
-    assert manifest["epochs_done"] == 2
+    assert manifest["epochs_done"] == 2 and manifest["test_accuracy"] == full["test_accuracy"]
     a, _ = load_penalty_model(tmp_path / "a", which="last")
     b, _ = load_penalty_model(tmp_path / "b", which="last")
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
@@ -154,15 +148,16 @@ def test_latent_equivariance_is_zero_exactly_for_an_equivariant_encoder():
     assert latent_equivariance(PenaltyCNN(), x, "C4", identity)["relative_error"] == 0.0
 
 
-def test_sweep_table_bundle_and_loading(data, tmp_path, monkeypatch):
-    import eqrep.train.penalty as P
-
-    monkeypatch.setitem(P.CONFIGS, "tiny", dataclasses.replace(CONFIGS["tiny"], max_train=16, batch_size=16))
-    monkeypatch.setattr(P, "make_ddmnist", lambda *a, **k: data)
-    monkeypatch.setattr(P, "load_mnist", lambda *a, **k: None)
-    manifest = run_sweep("tiny", tmp_path, groups=["D1"], models=["penalty", "cnn"], seeds=[3, 4], progress=False)
-    assert len(manifest["runs"]) == 4 and manifest["shipped_seed"] == 3
-    assert {r["model"] for r in manifest["table"]} == {"penalty", "cnn"}
+def test_sweep_table_bundle_and_loading(data, tmp_path):
+    folders = []
+    for seed in (3, 4):
+        for model in ("penalty", "cnn"):
+            folder = tmp_path / f"model={model},seed={seed}"
+            train_penalty(_config(model, seed=seed, max_train=16), folder, data=data, progress=False, n_equivariance=8)
+            folders.append(folder)
+    manifest = collect(tmp_path, folders, command="python -m eqrep sweep penalty ...")
+    assert len(manifest["runs"]) == 4 and manifest["shipped_seed"] == 3 and manifest["system"] == "penalty"
+    assert {r["model"] for r in manifest["table"]} == {"penalty", "cnn"} and manifest["command"].endswith("...")
     row = next(r for r in manifest["table"] if r["model"] == "penalty")
     accs = [r["test_accuracy"] for r in manifest["runs"] if r["model"] == "penalty"]
     assert row["seeds"] == [3, 4] and row["test_accuracy_mean"] == pytest.approx(np.mean(accs))
@@ -177,6 +172,8 @@ def test_sweep_table_bundle_and_loading(data, tmp_path, monkeypatch):
 def test_bad_input_is_rejected(data, tmp_path):
     with pytest.raises(ValueError, match="unknown model"):
         make_config("tiny", "D1", "mlp")
+    with pytest.raises(ValueError, match="unknown group"):
+        dataclasses.replace(CONFIGS["tiny"], group="C5")  # the config validates itself (--set group=C5)
     with pytest.raises(ValueError, match="unknown group"):
         make_config("tiny", "C3", "penalty")
     with pytest.raises(ValueError, match="unknown config"):

@@ -133,7 +133,7 @@ def bench_mnist_classifiers(steps: int = 10) -> dict[str, float]:
 
 def mnist_accuracies() -> list[str]:
     """Rotated-MNIST test accuracy of the shipped checkpoints, and whether full MNIST is reachable."""
-    from eqrep.checkpoints import shipped
+    from eqrep.shipped import shipped
     from eqrep.data.mnist import DownloadError, load_mnist
     from eqrep.train.checkpoints import read_manifest
 

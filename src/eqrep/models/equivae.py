@@ -61,7 +61,7 @@ __all__ = ["he_init", "EquiVAEConfig", "ConvTrunk", "InvariantEncoder", "Equivar
            "LabelPosterior", "EquiVAE", "EquiVAEOutput", "ClassifierHead", "BenchmarkClassifier", "sample_same_class",
            "complementary_indices", "reconstruction_nll", "kl_to_prior", "class_log_prior", "labelled_elbo",
            "unlabelled_elbo", "supervised_loss", "semi_supervised_loss", "class_means", "distance_logits",
-           "embed_images"]
+           "embed_images", "validation_metrics"]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 LOGVAR_MIN, LOGVAR_MAX = -15.0, 10.0  # range of log sigma^2 of q(v | r, x)
@@ -544,3 +544,43 @@ def embed_images(model: EquiVAE, x: torch.Tensor, batch_size: int = 512) -> torc
     out = torch.cat([model.embed(x[i:i + batch_size].to(device)).float() for i in range(0, len(x), batch_size)])
     model.train(was_training)
     return out.to(x.device)
+
+
+@torch.no_grad()
+def validation_metrics(model: EquiVAE, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_y: torch.Tensor, m: int,
+             batch_size: int = 512, seed: int = 0) -> dict[str, float]:
+    """Validation metrics of an EquiVAE (eval mode, ``v = mu``).
+
+    Args:
+        x, y: Images ``(N, C, H, W)`` and labels ``(N,)`` to evaluate (not part of the pool).
+        pool_x, pool_y: The labelled training images that provide ``r_y`` and the class means.
+        m: Complementary samples per image (drawn with ``seed``).
+
+    Returns:
+        ``{"reconstruction", "kl", "loss", "accuracy"}`` (+ ``"label_accuracy"`` of ``q(y|x)``):
+        per-image means; ``accuracy`` is the distance classifier's.
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    zero_prior = torch.zeros(model.config.n_classes, device=device)
+    sums = {"reconstruction": 0.0, "kl": 0.0}
+    comp = sample_same_class(pool_y, y, m, gen)
+    for s in range(0, len(x), batch_size):
+        xb = x[s:s + batch_size].to(device)
+        r = model.represent(pool_x[comp[s:s + batch_size].to(pool_x.device)].to(device))
+        terms = labelled_elbo(model, xb, r, y[s:s + batch_size].to(device), zero_prior, sample=False)
+        sums["reconstruction"] += float(terms["reconstruction"].sum())
+        sums["kl"] += float(terms["kl"].sum())
+    metrics = {k: v / len(x) for k, v in sums.items()}
+    metrics["loss"] = metrics["reconstruction"] + metrics["kl"]
+    means = class_means(embed_images(model, pool_x, batch_size), pool_y.to(pool_x.device), model.config.n_classes)
+    logits = distance_logits(embed_images(model, x, batch_size), means)
+    metrics["accuracy"] = float((logits.argmax(1).cpu() == y.cpu()).float().mean())
+    if model.label_posterior is not None:
+        logits = torch.cat([model.label_logits(x[s:s + batch_size].to(device)).cpu()
+                            for s in range(0, len(x), batch_size)])
+        metrics["label_accuracy"] = float((logits.argmax(1) == y.cpu()).float().mean())
+    model.train(was_training)
+    return metrics

@@ -67,8 +67,10 @@ class GraphVAE(nn.Module):
         self.node_head = EdgeToNode(h, c.node_types)
 
     def encode(self, nodes: torch.Tensor, edges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One-hot graphs ``(B, n, 5)``, ``(B, n, n, 4)`` -> latent mean and log-variance ``(B, n, L)``."""
-        x = torch.cat([self.enc_nodes(nodes), self.enc_edges(edges)], dim=-1)
+        """One-hot graphs ``(B, n, 5)``, ``(B, n, n, 4)`` -> latent mean and log-variance ``(B, n, L)``
+        (the inputs are cast to the parameters' dtype)."""
+        dtype = self.to_latent.weight.dtype
+        x = torch.cat([self.enc_nodes(nodes.to(dtype)), self.enc_edges(edges.to(dtype))], dim=-1)
         x = self.enc_blocks[0](x)
         for layer, block in zip(self.enc_layers, self.enc_blocks[1:], strict=True):
             x = block(layer(x))
@@ -83,10 +85,16 @@ class GraphVAE(nn.Module):
         edge_logits = self.edge_head(x)
         return self.node_head(x), edge_logits + edge_logits.transpose(1, 2)
 
-    def forward(self, nodes: torch.Tensor, edges: torch.Tensor, sample: bool = True) -> VAEOutput:
-        """Encode, sample ``z = mu + sigma * eps`` (or take ``mu``), decode."""
+    def forward(self, nodes: torch.Tensor, edges: torch.Tensor, sample: bool = True,
+                noise: torch.Tensor | None = None) -> VAEOutput:
+        """Encode one-hot graphs ``(B, n, 5)``, ``(B, n, n, 4)``; sample ``z = mu + sigma * eps``
+        (``eps = noise`` of shape ``(B, n, L)`` when given, else standard normal; ``z = mu`` when
+        ``sample`` is false); decode."""
         mu, logvar = self.encode(nodes, edges)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
+        if noise is not None and noise.shape != mu.shape:
+            raise ValueError(f"noise has shape {tuple(noise.shape)}, the latent {tuple(mu.shape)}")
+        eps = noise if noise is not None else torch.randn_like(mu)
+        z = mu + eps.to(mu.dtype) * torch.exp(0.5 * logvar) if sample else mu
         node_logits, edge_logits = self.decode(z)
         return VAEOutput(node_logits, edge_logits, mu, logvar, z)
 
@@ -110,8 +118,9 @@ def elbo_terms(out: VAEOutput, node_types: torch.Tensor, edge_types: torch.Tenso
         and ``KL(q(z|G) || N(0, I))``, each summed over the graph and averaged over the batch.
     """
     b, n = node_types.shape
-    node_logits, edge_logits = out.node_logits.float(), out.edge_logits.float()  # float32 under autocast
-    mu, logvar = out.mu.float(), out.logvar.float()
+    # at least float32 (under bfloat16 autocast); a float64 model keeps float64
+    node_logits, edge_logits, mu, logvar = (t.to(torch.promote_types(t.dtype, torch.float32))
+                                            for t in (out.node_logits, out.edge_logits, out.mu, out.logvar))
     nll_nodes = F.cross_entropy(node_logits.reshape(-1, node_logits.shape[-1]),
                                 node_types.reshape(-1), reduction="sum") / b
     iu = torch.triu_indices(n, n, offset=1, device=edge_types.device)

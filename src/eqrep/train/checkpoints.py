@@ -1,8 +1,8 @@
-"""Checkpoints, manifests and resume, shared by every training loop of the book.
+"""Checkpoint and manifest files of a run folder (written by :func:`eqrep.train.loop.fit`).
 
-A run directory holds ``last.pt`` (model, optimiser, epoch, RNG states), ``best.pt`` (the model
-with the best validation loss) and ``manifest.json`` (config, metrics per epoch, data source,
-git commit, versions). Files are written atomically: to a temporary file in the same folder,
+A run folder holds ``last.pt`` (weights, optimiser, position, every random state), ``best.pt``
+(the weights of the best evaluation) and ``manifest.json`` (config, metrics per epoch, data
+source, git commit, versions). Files are written atomically: to a temporary file in the same folder,
 flushed, then renamed over the old one, so an interrupted run never leaves a torn checkpoint.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 __all__ = ["git_commit", "atomic_write_bytes", "save_checkpoint", "load_checkpoint", "write_manifest",
-           "read_manifest", "CheckpointError"]
+           "read_manifest", "upgrade_manifest", "CheckpointError"]
 
 
 class CheckpointError(RuntimeError):
@@ -85,19 +85,37 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
-def write_manifest(run_dir: Path | str, manifest: dict[str, Any]) -> None:
-    """Atomically write ``manifest.json`` (adds the commit, versions and a timestamp)."""
-    full = {**manifest, "commit": git_commit(), "torch": torch.__version__,
+def write_manifest(run_dir: Path | str, manifest: dict[str, Any], commit: str | None = None) -> None:
+    """Atomically write ``manifest.json`` (adds the commit, default the current one, versions and a timestamp)."""
+    full = {**manifest, "commit": commit or git_commit(), "torch": torch.__version__,
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(full, indent=1, default=_jsonable).encode())
 
 
+_SYSTEM_OF_OLD_MODEL = {"graph_vae": "graph_vae", "so2": "mnist_classifier", "cnn": "mnist_classifier",
+                        "equivae": "equivae", "penalty": "penalty", "cnn_aug": "penalty"}
+
+
+def upgrade_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A manifest written before the shared loop (schema 0), read in today's schema: ``schema`` and
+    ``system`` are added (from ``model`` / ``experiment`` / ``sweep``); every other key is kept."""
+    if "schema" in manifest:
+        return manifest
+    if "experiment" in manifest:
+        system = "latent_representation"
+    elif "sweep" in manifest:
+        system = "penalty"
+    else:
+        system = _SYSTEM_OF_OLD_MODEL.get(manifest.get("model"), "unknown")
+    return {"schema": 0, "system": system, **manifest}
+
+
 def read_manifest(run_dir: Path | str) -> dict[str, Any]:
-    """Read ``manifest.json`` of a run directory."""
+    """Read ``manifest.json`` of a run directory (older manifests upgraded: :func:`upgrade_manifest`)."""
     path = Path(run_dir) / "manifest.json"
     if not path.exists():
         raise CheckpointError(f"no manifest at {path}")
     try:
-        return json.loads(path.read_text())
+        return upgrade_manifest(json.loads(path.read_text()))
     except json.JSONDecodeError as err:
         raise CheckpointError(f"manifest {path} is not valid JSON ({err})") from err

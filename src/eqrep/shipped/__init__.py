@@ -1,4 +1,4 @@
-"""Checkpoints shipped with the package, so that chapters run in minutes on a CPU (and on Colab).
+"""Trained models shipped with the package (``eqrep.shipped``), so that chapters run in minutes on a CPU (and on Colab).
 
 Each shipped model is a folder ``<name>/`` with ``best.pt`` and ``manifest.json`` (config,
 metrics per epoch, data source, commit). The manifest names the command that reproduces it.

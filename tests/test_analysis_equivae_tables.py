@@ -1,27 +1,43 @@
-"""The list of chapter 9's EquiVAE runs: one command per run, folders named after the run and seed."""
+"""The list of chapter 9's EquiVAE runs: one command per run, folders named after the run and seed, at
+the default scale (the offline sample) and at the paper's (full MNIST, seed 0 trained too)."""
 
 from pathlib import Path
 
 import pytest
 
-from eqrep.train import equivae_tables as E
+from eqrep.analysis import equivae_tables as E
 from eqrep.train.equivae import CONFIGS
+from eqrep.train.overrides import apply_overrides
 
 
 def test_one_command_per_run_and_seed():
     lines = E.commands(Path("runs"))
-    assert len(lines) == sum(len(seeds) for _, seeds in E.RUNS.values()) == len(set(lines))
-    assert "python -m eqrep train equivae --config default --v-dim 32 --seed 2 --out runs/v32_s2 --no-progress" in lines
+    assert len(lines) == sum(len(seeds) for *_, seeds in E.RUNS.values()) == len(set(lines))
+    assert ("python -m eqrep train equivae --config default --set model.v_dim=32 --set seed=2 --out runs/v32_s2 "
+            "--no-progress") in lines
     # seed 0 of the paper-size runs is the shipped checkpoint, trained by the README's command
     assert not any(line.endswith(("full_s0 --no-progress", "semi100_s0 --no-progress")) for line in lines)
-    for args, _ in E.RUNS.values():
-        assert args.split()[1] in CONFIGS
+    for family, sets, _ in E.RUNS.values():  # every override fits its config
+        for scale in E.SCALES.values():
+            apply_overrides(CONFIGS[scale[family]], list(sets))
+
+
+def test_the_paper_scale_trains_seed_0_too_and_keeps_its_runs_apart():
+    lines = E.commands(Path("runs"), "paper")
+    assert len(lines) == len(E.commands(Path("runs"))) + 2
+    assert "python -m eqrep train equivae --config paper --set seed=0 --out runs/paper/full_s0 --no-progress" in lines
+    assert any("--config paper-semi --set labels=600 --set epochs=25 --set seed=1" in line for line in lines)
+    with pytest.raises(ValueError, match="unknown scale"):
+        E.commands(Path("runs"), "huge")
 
 
 def test_run_folders_and_unknown_runs():
     assert E.run_dir("semi600", 1, Path("r")) == Path("r/semi600_s1")
+    assert E.run_dir("full", 0, Path("r"), "paper") == Path("r/paper/full_s0")
     with pytest.raises(KeyError, match="no run semi600 with seed 7"):
         E.run_dir("semi600", 7)
+    with pytest.raises(KeyError, match="no run"):
+        E.run_dir("full", 0)  # shipped at the default scale
     with pytest.raises(KeyError, match="no run"):
         E.run_dir("nope", 0)
 
@@ -49,3 +65,8 @@ def test_record_stores_each_experiment_under_its_key(monkeypatch, tmp_path):
     counts = {c[-1]: c for c in calls if len(c) == 6}
     assert counts[("label_counts", "3000")][:2] == (root / "semi3000_s0", [root / "semi3000_s1"])
     assert counts[("replicates",)][2] == E.SEMI_CLASSIFIER and counts[("replicates",)][4] == semi
+    calls.clear()
+    E.record_supervised(root, scale="paper")  # at the paper's scale, seed 0 of "full" holds the tables
+    paper = root / "paper"
+    assert calls[0][:2] == (paper / "full_s0", [paper / "full_s1", paper / "full_s2"])
+    assert all(c[4] == paper / "full_s0" for c in calls)
