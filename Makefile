@@ -51,7 +51,7 @@ chapters: $(STAMP)
 test: unit chapters
 
 bench: $(STAMP)
-	$(PY) -m eqrep.bench
+	$(PY) benchmarks/bench.py
 
 notebooks: $(STAMP)
 	$(PY) -m eqrep.chapters sync

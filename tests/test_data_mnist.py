@@ -2,14 +2,12 @@
 written in the official IDX format and served from local file:// mirrors (no internet needed)."""
 
 import gzip
-import math
 
 import numpy as np
 import pytest
-import torch
 
-from eqrep.actions import rotate90
 from eqrep.data import mnist as M
+from eqrep.data.download import CorruptFileError, DownloadError, sha256_of
 
 
 def _fixture_mirror(tmp_path, n_train=12, n_test=5, corrupt=None):
@@ -26,7 +24,7 @@ def _fixture_mirror(tmp_path, n_train=12, n_test=5, corrupt=None):
     files = {}
     for name, (file_name, _) in M.MNIST_FILES.items():
         M.write_idx(src / file_name, arrays[name])
-        files[name] = (file_name, M.sha256_of(src / file_name))
+        files[name] = (file_name, sha256_of(src / file_name))
     if corrupt:
         (src / M.MNIST_FILES[corrupt][0]).write_bytes(b"tampered")
     return src.as_uri() + "/", files, arrays
@@ -47,13 +45,13 @@ def test_idx_round_trip_and_header_checks(tmp_path):
     np.testing.assert_array_equal(M.read_idx(tmp_path / "x.gz"), a)
     raw = gzip.decompress((tmp_path / "x.gz").read_bytes())
     (tmp_path / "short.gz").write_bytes(gzip.compress(raw[:-10]))
-    with pytest.raises(M.CorruptFileError, match="header says shape"):
+    with pytest.raises(CorruptFileError, match="header says shape"):
         M.read_idx(tmp_path / "short.gz")
     (tmp_path / "junk.gz").write_bytes(b"not gzip at all")
-    with pytest.raises(M.CorruptFileError, match="not a readable gzip"):
+    with pytest.raises(CorruptFileError, match="not a readable gzip"):
         M.read_idx(tmp_path / "junk.gz")
     (tmp_path / "float.idx").write_bytes(bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + b"\0\0\0\0")
-    with pytest.raises(M.CorruptFileError, match="unsigned bytes"):
+    with pytest.raises(CorruptFileError, match="unsigned bytes"):
         M.read_idx(tmp_path / "float.idx")
 
 
@@ -69,7 +67,7 @@ def test_download_verifies_checksums_and_loads(tmp_path, monkeypatch):
 
 def test_wrong_checksum_is_refused(tmp_path):
     mirror, files, _ = _fixture_mirror(tmp_path, corrupt="train_labels")
-    with pytest.raises(M.CorruptFileError, match="expected"):
+    with pytest.raises(CorruptFileError, match="expected"):
         M.download(tmp_path / "cache", files=files, mirrors=[mirror], verbose=False)
     assert not list((tmp_path / "cache").glob("*.part"))  # nothing half-written is left behind
 
@@ -81,7 +79,7 @@ def test_offline_download_gives_a_clear_error(tmp_path, monkeypatch):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
     monkeypatch.setattr("urllib.request.urlopen", no_network)
-    with pytest.raises(M.DownloadError, match="source='offline'"):
+    with pytest.raises(DownloadError, match="source='offline'"):
         M.load_mnist("full", folder=tmp_path, verbose=False)
 
 
@@ -90,19 +88,3 @@ def test_unknown_source_is_an_error():
         M.load_mnist("svhn")
 
 
-def test_rotated_digits_are_reproducible_and_exact_on_quarter_turns():
-    digits = M.load_mnist(verbose=False).images[:6]
-    a, angles = M.rotate_digits(digits, seed=3)
-    b, _ = M.rotate_digits(digits, seed=3)
-    assert a.shape == (6, 1, 29, 29) and a.dtype == torch.float32 and torch.equal(a, b)
-    assert ((angles >= 0) & (angles < 2 * math.pi)).all()
-    quarter, _ = M.rotate_digits(digits, angles=np.full(6, math.pi / 2))
-    upright, _ = M.rotate_digits(digits, angles=np.zeros(6))
-    torch.testing.assert_close(quarter, rotate90(upright, 1), atol=1e-4, rtol=0)
-    assert upright.max() <= 1.0 and abs(upright.sum() - digits.sum() / 255.0) < 1e-2
-
-
-@pytest.mark.parametrize("bad", [np.zeros((3, 28, 27), np.uint8), np.zeros((28, 28), np.uint8)])
-def test_bad_image_shapes_are_rejected(bad):
-    with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
-        M.rotate_digits(bad)

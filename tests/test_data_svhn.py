@@ -9,7 +9,7 @@ import pytest
 import scipy.io
 
 from eqrep.data import svhn as S
-from eqrep.data.mnist import CorruptFileError, DownloadError, sha256_of
+from eqrep.data.download import CorruptFileError, DownloadError, sha256_of
 
 
 def _write_mat(path, n, seed, labels=None):

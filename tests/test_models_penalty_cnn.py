@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from eqrep.data.ddmnist import act_on_pairs, pair_group
+from eqrep.actions import act_on_pairs, pair_group
 from eqrep.models.penalty_cnn import PenaltyCNN, parameter_count
 from eqrep.penalty import RegularRepresentationPenalty, penalty_objective
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from eqrep.actions import rotate, rotate90
-from eqrep.data.mnist import load_mnist, rotate_digits
-from eqrep.models.so2_classifier import IMAGE_SIZE, SO2Classifier, SO2ClassifierConfig
+from eqrep.data.mnist import load_mnist
+from eqrep.actions import rotate_digits
+from eqrep.models.so2_classifier import IMAGE_SIZE, RotationCNN, RotationCNNConfig, SO2Classifier, SO2ClassifierConfig
 
 # Stated tolerance for rotations that do not map the pixel grid onto itself (the image and the
 # filters are re-sampled): relative change of the logits / latent of an untrained model on real digits.
@@ -98,3 +99,29 @@ def test_config_and_sizes():
 def test_bad_image_shapes_give_clear_errors(model, shape):
     with pytest.raises(ValueError, match="29 x 29"):
         model(torch.zeros(shape))
+
+
+# ----------------------------------------------------------------------------- the augmentation CNN
+
+def test_cnn_shapes_and_latent_feeds_the_head():
+    torch.manual_seed(0)
+    model = RotationCNN(RotationCNNConfig(latent_dim=16)).eval()
+    x = torch.rand(3, 1, 29, 29)
+    z = model.latent(x)
+    assert z.shape == (3, 16) and (z >= 0).all()  # after a ReLU
+    assert torch.allclose(model.classify_latent(z), model(x))
+
+
+def test_nothing_makes_the_cnn_invariant():
+    torch.manual_seed(0)
+    model = RotationCNN().eval()
+    x = torch.rand(4, 1, 29, 29)
+    with torch.no_grad():
+        z, z90 = model.latent(x), model.latent(rotate90(x))
+    assert ((z90 - z).norm(dim=1) / z.norm(dim=1)).min() > 0.1
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 28, 28), (29, 29)])
+def test_cnn_rejects_bad_shapes(shape):
+    with pytest.raises(ValueError, match="29 x 29"):
+        RotationCNN()(torch.zeros(shape))

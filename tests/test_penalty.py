@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from eqrep.data.ddmnist import act_on_pairs, pair_group
+from eqrep.actions import act_on_pairs, pair_group
 from eqrep.groups import cyclic, dihedral, direct_product
 from eqrep.penalty import (
     RegularRepresentationPenalty,

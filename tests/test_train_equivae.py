@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from eqrep.analysis import equivae_probes as P
+from eqrep.analysis import equivae as P
 from eqrep.analysis import equivae_tables as E
 from eqrep.models.equivae import EquiVAEConfig, embed_images
 from eqrep.data.image_splits import split_labelled

@@ -10,49 +10,10 @@ from eqrep.groups import cyclic, dihedral
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint
 from eqrep.learned_representations import irreducible_counts
 from eqrep.train.latent_representation import CONFIGS, _rep_of, load_run, train_latent_representation
-from eqrep.train.latent_sweep import collect
-from eqrep.train.latent_tasks import EXPERIMENTS, act_c4_on_images, act_d3_on_images, experiment_group, make_task
+from eqrep.train.latent_representation_sweep import collect
+from eqrep.train.latent_representation_tasks import EXPERIMENTS, experiment_group, make_task
 
 D3 = dihedral(3)
-
-
-def _blob(n=4, size=29, seed=0):
-    """Smooth random images (sums of Gaussian bumps), ``(n, 1, size, size)``."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:size, :size]
-    out = np.zeros((n, 1, size, size), dtype=np.float32)
-    for i in range(n):
-        for cy, cx in rng.uniform(9, 19, size=(3, 2)):
-            out[i, 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 8.0)
-    return torch.as_tensor(out)
-
-
-def _e(label):
-    return D3.elements.index(label)
-
-
-def test_d3_action_exact_relations_and_approximate_rotation():
-    x = _blob()
-    n = len(x)
-    s, r = torch.full((n,), _e((0, 1))), torch.full((n,), _e((1, 0)))
-    torch.testing.assert_close(act_d3_on_images(x, torch.full((n,), _e((0, 0)))), x, atol=1e-6, rtol=0)
-    torch.testing.assert_close(act_d3_on_images(act_d3_on_images(x, s), s), x)  # s^2 = e exactly
-    srs = act_d3_on_images(act_d3_on_images(act_d3_on_images(x, s), r), s)
-    r_inv = act_d3_on_images(x, torch.full((n,), _e((2, 0))))
-    torch.testing.assert_close(srs, r_inv, atol=1e-5, rtol=0)  # s r s = r^-1
-    # the element r s acts as "mirror, then turn": rho(r s) = rho(r) rho(s) exactly
-    rs = act_d3_on_images(x, torch.full((n,), _e((1, 1))))
-    torch.testing.assert_close(rs, act_d3_on_images(act_d3_on_images(x, s), r))
-    r3 = act_d3_on_images(act_d3_on_images(act_d3_on_images(x, r), r), r)
-    rel = ((r3 - x).norm() / x.norm()).item()
-    assert 1e-3 < rel < 0.2  # r^3 = e only up to interpolation blur on the pixel grid
-
-
-def test_c4_action_is_an_exact_representation():
-    x = torch.rand(8, 1, 28, 28)
-    g, h = torch.randint(4, (8,)), torch.randint(4, (8,))
-    assert torch.equal(act_c4_on_images(act_c4_on_images(x, h), g), act_c4_on_images(x, (g + h) % 4))
-    assert torch.equal(act_c4_on_images(x, torch.ones(8, dtype=torch.long))[0, 0], torch.rot90(x[0, 0]))
 
 
 def test_experiment_groups():

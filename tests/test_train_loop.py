@@ -177,6 +177,6 @@ def test_manifests_from_before_the_loop_are_read_in_todays_schema(tmp_path):
     old = {"model": "so2", "config": {}, "history": [], "best_val_accuracy": 0.9}
     (tmp_path / "manifest.json").write_text(json.dumps(old))
     manifest = read_manifest(tmp_path)
-    assert manifest["schema"] == 0 and manifest["system"] == "mnist_classifier" and manifest["best_val_accuracy"] == 0.9
+    assert manifest["schema"] == 0 and manifest["system"] == "so2_classifier" and manifest["best_val_accuracy"] == 0.9
     assert upgrade_manifest({"experiment": "c2-typeface"})["system"] == "latent_representation"
     assert upgrade_manifest({"schema": 1, "system": "x"}) == {"schema": 1, "system": "x"}

@@ -1,17 +1,17 @@
 """Command line of the book's package: ``python -m eqrep <command>``.
 
 * ``train SYSTEM ...`` -- train (or resume) one run (:mod:`eqrep.train.cli`); systems: ``graph-vae``,
-  ``mnist-classifier``, ``latent-representation``, ``penalty``, ``equivae``;
-* ``sweep ...`` -- independent runs, one process per GPU or CPU job (:mod:`eqrep.train.sweep`);
-* ``bench`` -- the benchmarks (:mod:`eqrep.bench`); ``chapters`` -- sync/check/execute the chapters.
+  ``so2-classifier``, ``latent-representation``, ``penalty``, ``equivae``;
+* ``sweep ...`` -- independent runs, one process per GPU or CPU job (:mod:`eqrep.train.sweep`).
+
+The book's tooling (chapters, benchmarks) lives outside the package: ``tools/``, ``benchmarks/``.
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = {"train": "eqrep.train.cli", "sweep": "eqrep.train.sweep", "bench": "eqrep.bench",
-            "chapters": "eqrep.chapters"}
+COMMANDS = {"train": "eqrep.train.cli", "sweep": "eqrep.train.sweep", "chapters": "eqrep.chapters"}
 
 
 def main(argv: list[str] | None = None) -> int:

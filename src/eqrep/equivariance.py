@@ -13,9 +13,25 @@ import torch
 
 from eqrep.actions import permute_edges, permute_nodes
 
-__all__ = ["permutation_equivariance_error", "equivariant_map_dimension", "permutation_action_matrix"]
+__all__ = ["relative_error", "mean_relative_error", "permutation_equivariance_error", "equivariant_map_dimension",
+           "permutation_action_matrix"]
 
 _ACTIONS = {1: permute_nodes, 2: permute_edges}
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """``||a - b|| / ||b||`` over all entries of two tensors of the same shape (e.g. a transformed
+    output and the expected one)."""
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return float((a - b).norm() / b.norm())
+
+
+def mean_relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean over the batch of the per-sample ``||a_i - b_i|| / ||b_i||``; ``a``, ``b``: ``(B, ...)``."""
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return float(((a - b).flatten(1).norm(dim=1) / b.flatten(1).norm(dim=1)).mean())
 
 
 def permutation_equivariance_error(

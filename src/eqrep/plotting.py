@@ -7,7 +7,10 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["show_matrix", "molecule_image", "draw_graphs"]
+__all__ = ["show_matrix", "molecule_image", "draw_graphs", "SUM_ZERO_BASIS", "to_plane", "draw_chambers"]
+
+SUM_ZERO_BASIS = np.array([[-1.0, 1.0, 0.0] / np.sqrt(2), [-1.0, -1.0, 2.0] / np.sqrt(6)])
+"""An orthonormal basis ``(2, 3)`` of the plane orthogonal to ``(1, 1, 1)``, where ``S_3`` acts on ``R^3``."""
 
 
 def show_matrix(ax: plt.Axes, m: np.ndarray, title: str = "", cmap: str = "RdBu_r", annotate: bool = False) -> None:
@@ -98,3 +101,32 @@ def draw_graphs(axes: Sequence, nodes: np.ndarray, edges: np.ndarray, titles: Se
         if titles is not None:
             ax.set_title(titles[k], fontsize=fontsize, pad=2)
     return valid
+
+
+def to_plane(x: np.ndarray) -> np.ndarray:
+    """Coordinates ``(..., 2)`` of points ``x`` ``(..., 3)`` in the plane orthogonal to ``(1, 1, 1)``
+    (:data:`SUM_ZERO_BASIS`); the component along ``(1, 1, 1)``, fixed by ``S_3``, is dropped."""
+    return np.asarray(x) @ SUM_ZERO_BASIS.T
+
+
+def draw_chambers(ax: plt.Axes, radius: float = 2.8) -> None:
+    """The three mirrors ``x_i = x_j`` of ``S_3`` on ``R^3``, seen in the plane of :func:`to_plane`,
+    and the closed Weyl chamber (cone) ``x_1 <= x_2 <= x_3`` shaded: sorting maps every orbit there."""
+    for i, j in [(0, 1), (1, 2), (0, 2)]:  # the mirror x_i = x_j
+        normal = to_plane(np.eye(3)[i] - np.eye(3)[j])
+        t = np.array([-normal[1], normal[0]]) / np.linalg.norm(normal)
+        t = t if t[1] > 0 else -t  # label the upper end of each mirror
+        ax.plot(*np.c_[-2 * radius * t, 2 * radius * t], color="0.55", lw=0.8)
+        ax.text(*(0.9 * radius * t), f"$x_{i + 1} = x_{j + 1}$ ", fontsize=7, color="0.35",
+                ha="right", va="center")
+    # the cone x1 <= x2 <= x3 is spanned by the projections of (0, 0, 1) and (-1, 0, 0)
+    a, b = (np.arctan2(*to_plane(v)[::-1]) for v in ([0, 0, 1], [-1, 0, 0]))
+    th = np.linspace(min(a, b), max(a, b), 50)
+    ax.fill(np.r_[0, 2 * radius * np.cos(th)], np.r_[0, 2 * radius * np.sin(th)], color="C3", alpha=0.12, lw=0)
+    ax.text(0.97 * radius, 0.97 * radius, "cone $\\mathcal{C}$:\n$x_1 \\leq x_2 \\leq x_3$",
+            fontsize=8, color="C3", ha="right", va="top")
+    ax.set_xlim(-radius, radius)
+    ax.set_ylim(-radius, radius)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])

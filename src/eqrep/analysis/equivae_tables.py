@@ -32,7 +32,7 @@ import json
 import time
 from pathlib import Path
 
-from eqrep.analysis.equivae_probes import benchmark_errors, classifier_errors
+from eqrep.analysis.equivae import benchmark_errors, classifier_errors
 from eqrep.train.checkpoints import atomic_write_bytes, read_manifest
 from eqrep.train.classifier_fit import ClassifierConfig
 from eqrep.train.equivae import ImageData, TrainConfig, config_from_dict, load_data, load_equivae

@@ -81,7 +81,7 @@ def load_image_splits(data: str, val_size: int, train_size: int | None = None, r
 
     parts = [tensor(x_tr[rest]), tensor(x_tr[val]), tensor(x_te)]
     if rotated:  # fixed angles: seeds 1, 2, 3 for train, validation, test
-        from eqrep.data.mnist import rotate_digits
+        from eqrep.actions import rotate_digits
 
         parts = [rotate_digits(p[:, 0], seed=i + 1)[0] for i, p in enumerate(parts)]
     if data == "svhn":  # App. B: zero mean, unit standard deviation

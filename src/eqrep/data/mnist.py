@@ -22,15 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from eqrep.actions import rotate
-from eqrep.data.download import CorruptFileError, DownloadError, fetch, sha256_of
+from eqrep.data.download import CorruptFileError, fetch
 from eqrep.data.labelled_images import LabelledImages
 from eqrep.data.paths import data_dir
 
 # DownloadError, CorruptFileError and sha256_of (from eqrep.data.download) are importable from here too
-__all__ = ["MNIST_FILES", "MIRRORS", "MNIST", "read_idx", "write_idx", "download", "load_mnist", "rotate_digits"]
+__all__ = ["MNIST_FILES", "MIRRORS", "MNIST", "read_idx", "write_idx", "download", "load_mnist"]
 
 MNIST_FILES = {  # name: (file, SHA-256)
     "train_images": ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
@@ -155,26 +153,3 @@ def load_mnist(source: str = "offline", folder: Path | str | None = None, mirror
     return data
 
 
-def rotate_digits(images: np.ndarray | torch.Tensor, seed: int = 0,
-                  angles: np.ndarray | None = None) -> tuple[torch.Tensor, np.ndarray]:
-    """Rotated MNIST: pad to 29 x 29 and rotate each digit by a random angle.
-
-    Args:
-        images: ``(N, 28, 28)`` digits (``uint8`` in ``[0, 255]`` or floats in ``[0, 1]``).
-        seed: Seed of the angles, uniform in ``[0, 2 pi)``.
-        angles: Explicit angles ``(N,)`` in radians instead.
-
-    Returns:
-        Images ``float32 (N, 1, 29, 29)`` in ``[0, 1]`` and the angles ``(N,)``.
-    """
-    x = torch.as_tensor(np.asarray(images))
-    if x.dim() != 3 or tuple(x.shape[1:]) != (28, 28):
-        raise ValueError(f"rotate_digits expects digits of shape (N, 28, 28), got {tuple(x.shape)}")
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    if angles is None:
-        angles = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, size=len(x))
-    angles = np.asarray(angles, dtype=np.float64)
-    if angles.shape != (len(x),):
-        raise ValueError(f"need one angle per image: {len(x)}, got shape {angles.shape}")
-    padded = torch.nn.functional.pad(x, (0, 1, 0, 1))[:, None]  # (N, 1, 29, 29)
-    return rotate(padded, torch.as_tensor(angles, dtype=torch.float32)).clamp(0.0, 1.0), angles

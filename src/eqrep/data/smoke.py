@@ -32,7 +32,7 @@ from eqrep.data.download import CorruptFileError, DownloadError, fetch
 from eqrep.data.paths import data_dir
 
 __all__ = ["SMOKE_ARCHIVE_URL", "SMOKE_ARCHIVE_SHA256", "SEAFILE_FOLDER", "TRAIN_TASKS", "TEST_DOMAIN_TASKS",
-           "TIME_RANGES", "rotate_velocity", "act_on_frames", "download_smoke", "read_smoke_file",
+           "TIME_RANGES", "download_smoke", "read_smoke_file",
            "load_smoke", "smoke_windows"]
 
 SMOKE_ARCHIVE_URL: str | None = None
@@ -49,37 +49,6 @@ TRAIN_TASKS = ((27, 2), (33, 0), (3, 2), (28, 3), (9, 0), (12, 3), (22, 1), (8, 
 TEST_DOMAIN_TASKS = ((6, 1), (14, 1), (15, 2), (10, 1), (18, 1), (20, 3), (24, 3), (13, 0), (21, 0), (5, 0))
 TIME_RANGES = {"train": range(0, 160), "val": range(160, 200), "test_future": range(200, 250),
                "test_domain": range(0, 100)}  # window start indices per split
-
-
-def rotate_velocity(fields: torch.Tensor, k: int = 1) -> torch.Tensor:
-    """Rotate velocity fields ``(..., 2, H, W)`` by ``k`` quarter turns (counter-clockwise on screen).
-
-    The grid turns like an image and each vector turns with it: ``(v_x, v_y) -> (v_y, -v_x)``
-    per quarter turn (index coordinates: ``x`` along the width, ``y`` along the height). Exact.
-    """
-    if fields.dim() < 3 or fields.shape[-3] != 2 or fields.shape[-1] != fields.shape[-2]:
-        raise ValueError(f"velocity fields need shape (..., 2, H, H), got {tuple(fields.shape)}")
-    out = torch.rot90(fields, k, dims=(-2, -1))
-    for _ in range(k % 4):
-        out = torch.stack([out[..., 1, :, :], -out[..., 0, :, :]], dim=-3)
-    return out
-
-
-def act_on_frames(frames: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Per-sample ``C_4`` action on stacked frames ``(B, 2T, H, W)`` (frame ``t`` in channels
-    ``2t, 2t + 1``) or on ``(B, T, 2, H, W)``; ``g`` is ``(B,)``, element ``k`` = ``k`` quarter turns."""
-    g = torch.as_tensor(g, dtype=torch.long)
-    if g.shape != (frames.shape[0],):
-        raise ValueError(f"need one group element per sample: shape ({frames.shape[0]},), got {tuple(g.shape)}")
-    stacked = frames.dim() == 4
-    if stacked and frames.shape[1] % 2:
-        raise ValueError(f"stacked frames need an even channel count (2 per frame), got {frames.shape[1]}")
-    x = frames.reshape(frames.shape[0], -1, 2, *frames.shape[-2:]) if stacked else frames
-    out = torch.empty_like(x)
-    for k in torch.unique(g).tolist():
-        mask = (g == k).to(x.device)
-        out[mask] = rotate_velocity(x[mask], k)
-    return out.reshape(frames.shape)
 
 
 def download_smoke(folder: Path | str | None = None, url: str | None = None, sha256: str | None = None,

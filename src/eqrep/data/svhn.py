@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from eqrep.data.mnist import CorruptFileError, DownloadError, download
+from eqrep.data.download import CorruptFileError, DownloadError
+from eqrep.data.mnist import download
 from eqrep.data.labelled_images import LabelledImages
 from eqrep.data.paths import data_dir
 

@@ -17,6 +17,14 @@ the pixel grid onto itself, and approximate for other angles: a rotated image mu
 re-sampled on the grid, and the steerable filters are themselves sampled on it.
 
 The building blocks are escnn's (Cesa et al. 2022); only the assembly is ours.
+
+The baseline of the same chapter is here too, :class:`RotationCNN`: a plain CNN made
+(approximately) invariant only by rotation augmentation. Hansen et al. (2024, Fig. 8) contrast
+the escnn classifier with such a CNN: nothing in its architecture knows about rotations, so
+whatever invariance it shows is learned, and its intermediate latent is as ambiguous as an
+equivariant one. Its architecture is ours (the paper gives none): two 5 x 5 convolutions with
+batch norm, ReLU and 2 x 2 max pooling (32 and 64 channels), a 3 x 3 convolution (64 channels),
+then a dense layer to the ``latent_dim``-dimensional latent and a linear classifier.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from eqrep.escnn_compat import import_escnn
 _escnn = import_escnn()  # escnn without its SO(3)-only dependency lie_learn (see eqrep.escnn_compat)
 gspaces, enn = _escnn.gspaces, _escnn.nn
 
-__all__ = ["SO2ClassifierConfig", "SO2Classifier", "IMAGE_SIZE"]
+__all__ = ["SO2ClassifierConfig", "SO2Classifier", "IMAGE_SIZE", "RotationCNNConfig", "RotationCNN"]
 
 IMAGE_SIZE = 29  # odd, so that the rotation centre is a pixel centre
 
@@ -142,3 +150,50 @@ class SO2Classifier(nn.Module):
     def latent_change_of_basis(self) -> np.ndarray:
         """``Q`` with ``rho(g) = Q (direct sum of irreps)(g) Q^{-1}``, shape ``(latent_dim, latent_dim)``."""
         return np.asarray(self.latent_type.representation.change_of_basis, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RotationCNNConfig:
+    """Sizes of the augmentation CNN."""
+
+    channels: tuple[int, int, int] = (32, 64, 64)
+    latent_dim: int = 128
+    num_classes: int = 10
+
+
+class RotationCNN(nn.Module):
+    """Ordinary CNN: images ``(B, 1, 29, 29)`` -> latent ``(B, latent_dim)`` -> logits ``(B, 10)``."""
+
+    def __init__(self, config: RotationCNNConfig | None = None):
+        super().__init__()
+        self.config = config = config or RotationCNNConfig()
+        c1, c2, c3 = config.channels
+
+        def block(c_in: int, c_out: int, kernel: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(c_out),
+                    nn.ReLU(inplace=True)]
+
+        self.features = nn.Sequential(*block(1, c1, 5), nn.MaxPool2d(2),     # 29 -> 14
+                                      *block(c1, c2, 5), nn.MaxPool2d(2),    # 14 -> 7
+                                      *block(c2, c3, 3), nn.Flatten(),
+                                      nn.Linear(c3 * 7 * 7, config.latent_dim), nn.ReLU(inplace=True))
+        self.head = nn.Linear(config.latent_dim, config.num_classes)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def latent(self, x: torch.Tensor) -> torch.Tensor:
+        """Intermediate latent (after the dense layer and its ReLU), shape ``(B, latent_dim)``."""
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(f"RotationCNN expects images of shape (B, 1, {IMAGE_SIZE}, {IMAGE_SIZE}) "
+                             f"(MNIST padded to 29 x 29, see eqrep.data.mnist.rotate_digits), got {tuple(x.shape)}")
+        return self.features(x)
+
+    def classify_latent(self, z: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, num_classes)`` from the latent ``(B, latent_dim)``."""
+        return self.head(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, num_classes)``."""
+        return self.head(self.latent(x))

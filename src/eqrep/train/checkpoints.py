@@ -92,7 +92,7 @@ def write_manifest(run_dir: Path | str, manifest: dict[str, Any], commit: str | 
     atomic_write_bytes(Path(run_dir) / "manifest.json", json.dumps(full, indent=1, default=_jsonable).encode())
 
 
-_SYSTEM_OF_OLD_MODEL = {"graph_vae": "graph_vae", "so2": "mnist_classifier", "cnn": "mnist_classifier",
+_SYSTEM_OF_OLD_MODEL = {"graph_vae": "graph_vae", "so2": "so2_classifier", "cnn": "so2_classifier",
                         "equivae": "equivae", "penalty": "penalty", "cnn_aug": "penalty"}
 
 

@@ -1,7 +1,7 @@
 """Plain classifiers trained on tensors in memory, through the book's one loop.
 
 Used for EquiVAE's end-to-end benchmark and for classifier heads on a frozen embedding
-(:mod:`eqrep.analysis.equivae_probes`): cross-entropy, Adam, the batch-size doubling schedule of
+(:mod:`eqrep.analysis.equivae`): cross-entropy, Adam, the batch-size doubling schedule of
 Feige (2019), App. B (:func:`batch_size_at`), no model selection (the result is the last state).
 :func:`fit_classifier` runs :func:`~eqrep.train.loop.fit` in a temporary folder.
 """

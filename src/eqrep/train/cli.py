@@ -27,7 +27,7 @@ from eqrep.train.overrides import OverrideError, apply_overrides
 
 __all__ = ["SYSTEMS", "trainer", "parser", "canonical_command", "main"]
 
-SYSTEMS = {"graph-vae": "eqrep.train.graph_vae", "mnist-classifier": "eqrep.train.mnist_classifiers",
+SYSTEMS = {"graph-vae": "eqrep.train.graph_vae", "so2-classifier": "eqrep.train.so2_classifier",
            "latent-representation": "eqrep.train.latent_representation", "penalty": "eqrep.train.penalty",
            "equivae": "eqrep.train.equivae"}
 """Command-line name -> trainer module (each defines ``CONFIGS``, ``experiment(config)``, ``ship_name``)."""

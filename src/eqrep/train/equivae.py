@@ -33,7 +33,7 @@ defaults 32, 64, 128, 256 for epochs 1-10, 11-20, 21-30, 31-40.
 Each epoch records train and validation metrics (reconstruction, KL, their sum ``loss``;
 ``accuracy`` of the distance classifier, ``label_accuracy`` of ``q(y | x)``); ``best.pt`` keeps the
 lowest validation loss. The loop, checkpoints and resume are :func:`eqrep.train.loop.fit`'s; the classifiers of the
-tables (benchmark, heads) are in :mod:`eqrep.analysis.equivae_probes`.
+tables (benchmark, heads) are in :mod:`eqrep.analysis.equivae`.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ equivariance for tasks with finite group symmetry*.
 Command line::
 
     python -m eqrep sweep latent-representation --config c2-typeface --vary seed 0 1 2 3 4 \\
-        --out data/runs/latent_c2_typeface --ship latent_c2_typeface          # five seeds, as in the paper
+        --out data/runs/latent_representation_c2_typeface --ship latent_representation_c2_typeface          # five seeds, as in the paper
     python -m eqrep sweep latent-representation --config c4-mnist --set init=identity --vary seed 0 1 \\
-        --out data/runs/latent_c4_mnist_identity --ship latent_c4_mnist_identity
+        --out data/runs/latent_representation_c4_mnist_identity --ship latent_representation_c4_mnist_identity
     python -m eqrep sweep latent-representation --config s3-mnist --vary init_multiplicities 5,5,10 30,0,0 0,0,15 \\
-        --out data/runs/latent_s3_mnist_sweep --ship latent_s3_mnist_sweep    # exact starting representations
+        --out data/runs/latent_representation_s3_mnist_sweep --ship latent_representation_s3_mnist_sweep    # exact starting representations
     python -m eqrep train latent-representation --config s3-mnist-paper        # full MNIST, a GPU
 
 A network ``x -> f -> z -> k -> y`` is trained together with free generator matrices of a
@@ -18,7 +18,7 @@ One step draws a batch ``x`` and one group element ``g`` per sample, uniformly, 
     l(k(f(x)), y) + alpha l(k(rho_Z(g) f(x)), rho_Y(g) y) + beta MSE(rho_Z(g) f(x), f(rho_X(g) x)) + gamma L_alg
 
 (:func:`~eqrep.learned_representations.objective_terms` and ``algebra_loss``); the experiments
-(data, network, group) are :mod:`eqrep.train.latent_tasks`. Configs per experiment: ``<experiment>``
+(data, network, group) are :mod:`eqrep.train.latent_representation_tasks`. Configs per experiment: ``<experiment>``
 (one to two minutes per seed on one CPU core; Table 7's weights except a larger algebra weight
 ``gamma`` for ``s3-mnist`` and ``c4-mnist``, smaller networks for ``s3-mnist`` and ``c4-mnist``),
 ``<experiment>-paper`` (Table 7's weights and architectures on full MNIST, ten times the steps;
@@ -30,7 +30,7 @@ validation batch (fixed ``g``) gives the loss terms, the algebra loss, the defec
 matrices, the irreducible counts and the first generator's eigenvalues (recorded every
 ``eigen_every`` steps: the trajectories of the paper's Fig. 4); the start is evaluated too.
 ``best.pt`` keeps the evaluation with the lowest validation objective. A sweep's
-:func:`eqrep.train.latent_sweep.collect` writes the folder's ``best.pt`` (the first run's model, every run's generator matrices and
+:func:`eqrep.train.latent_representation_sweep.collect` writes the folder's ``best.pt`` (the first run's model, every run's generator matrices and
 eigenvalue trajectories) and ``manifest.json`` (per-run tables), the folder that ``--ship`` copies.
 """
 
@@ -55,7 +55,7 @@ from eqrep.learned_representations import (
 )
 from eqrep.representations import character_table, direct_sum, real_irreps_cyclic, real_irreps_dihedral
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
-from eqrep.train.latent_tasks import Batch, LatentTask, experiment_group, make_network, make_task
+from eqrep.train.latent_representation_tasks import Batch, LatentTask, experiment_group, make_network, make_task
 from eqrep.train.loop import Experiment, fit
 
 __all__ = ["SYSTEM", "LatentRepConfig", "CONFIGS", "LatentRepresentationExperiment", "experiment",
@@ -268,7 +268,7 @@ def experiment(config: LatentRepConfig) -> LatentRepresentationExperiment:
 def train_latent_representation(config: LatentRepConfig, out_dir: Path | str, task: LatentTask | None = None,
                                 **fit_options) -> dict:
     """Train (or resume) one run into ``out_dir``; returns its manifest (``fit_options``: :func:`fit`'s).
-    ``task``: a prepared :func:`~eqrep.train.latent_tasks.make_task` result (to reuse loaded data)."""
+    ``task``: a prepared :func:`~eqrep.train.latent_representation_tasks.make_task` result (to reuse loaded data)."""
     return fit(LatentRepresentationExperiment(config, task), out_dir, **fit_options)
 
 
@@ -296,4 +296,4 @@ def load_run(run_dir: Path | str, which: str = "best", device: torch.device | st
 
 def ship_name(config: LatentRepConfig) -> str:
     """The shipped checkpoint's name for ``--ship`` without a name."""
-    return f"latent_{config.experiment.replace('-', '_')}"
+    return f"latent_representation_{config.experiment.replace('-', '_')}"

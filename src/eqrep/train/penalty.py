@@ -50,8 +50,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from eqrep.analysis.penalty_latents import latent_equivariance
-from eqrep.data.ddmnist import DDMNIST, DIGIT_GROUPS, act_on_pairs, make_ddmnist
+from eqrep.analysis.penalty import latent_equivariance
+from eqrep.data.ddmnist import DDMNIST, make_ddmnist
+from eqrep.actions import DIGIT_GROUPS, act_on_pairs
 from eqrep.data.mnist import load_mnist
 from eqrep.device import seed_everything
 from eqrep.learned_representations import SHIFTED_ON

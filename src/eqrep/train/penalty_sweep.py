@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from eqrep.data.ddmnist import DIGIT_GROUPS
+from eqrep.actions import DIGIT_GROUPS
 from eqrep.models.penalty_cnn import PenaltyCNN
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
 from eqrep.train.penalty import MODELS, model_from_state

@@ -39,7 +39,7 @@ from eqrep.train.overrides import OverrideError, apply_overrides
 __all__ = ["COLLECTORS", "plan", "run_all", "main"]
 
 LOGGER = logging.getLogger("eqrep.train")
-COLLECTORS = {"penalty": "eqrep.train.penalty_sweep", "latent-representation": "eqrep.train.latent_sweep"}
+COLLECTORS = {"penalty": "eqrep.train.penalty_sweep", "latent-representation": "eqrep.train.latent_representation_sweep"}
 """Systems whose sweeps are summarised (the module's ``collect(root, run_dirs, command)``)."""
 
 

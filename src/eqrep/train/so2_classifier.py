@@ -2,9 +2,9 @@
 
 Command line::
 
-    python -m eqrep train mnist-classifier --config default --out data/runs/so2 --ship so2_mnist
-    python -m eqrep train mnist-classifier --config cnn --out data/runs/cnn --ship cnn_mnist
-    python -m eqrep train mnist-classifier --config paper --out data/runs/so2_paper   # full MNIST, a GPU
+    python -m eqrep train so2-classifier --config default --out data/runs/so2 --ship so2_classifier
+    python -m eqrep train so2-classifier --config cnn --out data/runs/cnn --ship so2_classifier_cnn
+    python -m eqrep train so2-classifier --config paper --out data/runs/so2_paper   # full MNIST, a GPU
 
 Both models see every training digit at a fresh random angle in every epoch (rotation
 augmentation; :func:`eqrep.data.mnist.rotate_digits`). A tenth of the training split is held out
@@ -26,10 +26,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from eqrep.data.mnist import MNIST, load_mnist, rotate_digits
+from eqrep.data.mnist import MNIST, load_mnist
+from eqrep.actions import rotate_digits
 from eqrep.device import seed_everything
-from eqrep.models.rotation_cnn import RotationCNN
-from eqrep.models.so2_classifier import SO2Classifier
+from eqrep.models.so2_classifier import RotationCNN, SO2Classifier
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
 from eqrep.train.loop import Experiment, fit
 from eqrep.train.metrics import evaluate_classifier
@@ -38,7 +38,7 @@ from eqrep.train.schedules import cosine_lr
 __all__ = ["SYSTEM", "ClassifierTrainConfig", "CONFIGS", "MODELS", "TEST_ROTATION_SEED", "rotated_split",
            "ClassifierExperiment", "experiment", "train_classifier", "evaluate", "load_classifier", "ship_name"]
 
-SYSTEM = "mnist-classifier"
+SYSTEM = "so2-classifier"
 MODELS = {"so2": SO2Classifier, "cnn": RotationCNN}
 TEST_ROTATION_SEED = 12345  # the angles of the rotated test set used everywhere in the book
 
@@ -113,7 +113,7 @@ def _load_train_mode_state(model: torch.nn.Module, state: dict, where: Path | st
 class ClassifierExperiment(Experiment):
     """Cross-entropy on freshly rotated training digits; validation accuracy selects ``best.pt``."""
 
-    system, unit, monitor, mode = "mnist_classifier", "images", "val_accuracy", "max"
+    system, unit, monitor, mode = "so2_classifier", "images", "val_accuracy", "max"
 
     def __init__(self, config: ClassifierTrainConfig, data: MNIST | None = None) -> None:
         self.config = config
@@ -196,4 +196,4 @@ def load_classifier(run_dir: Path | str, which: str = "best", device: torch.devi
 
 def ship_name(config: ClassifierTrainConfig) -> str:
     """The shipped checkpoint's name for ``--ship`` without a name."""
-    return f"{config.model}_mnist"
+    return "so2_classifier" if config.model == "so2" else "so2_classifier_cnn"

@@ -8,7 +8,7 @@ import torch
 
 from eqrep.data.mnist import MNIST
 from eqrep.train.checkpoints import CheckpointError
-from eqrep.train.mnist_classifiers import CONFIGS, evaluate, load_classifier, rotated_split, train_classifier
+from eqrep.train.so2_classifier import CONFIGS, evaluate, load_classifier, rotated_split, train_classifier
 
 
 @pytest.fixture(scope="module")

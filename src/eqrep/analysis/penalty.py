@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from eqrep.data.ddmnist import act_on_pairs, pair_group
+from eqrep.actions import act_on_pairs, pair_group
 from eqrep.models.penalty_cnn import PenaltyCNN
 from eqrep.penalty import RegularRepresentationPenalty
 

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eqrep.actions import rotate, rotate90
+from eqrep.actions import act_c4_on_images, act_d3_on_images, rotate
 from eqrep.data.mnist import load_mnist
 from eqrep.data.typeface_digits import DigitParameters, TypefaceDigits
 from eqrep.groups import FiniteGroup, cyclic, dihedral
@@ -35,7 +35,7 @@ from eqrep.models.encoder_head import ConvAutoencoder, ConvClassifier, MLPAutoen
 if TYPE_CHECKING:
     from eqrep.train.latent_representation import LatentRepConfig
 
-__all__ = ["EXPERIMENTS", "experiment_group", "act_d3_on_images", "act_c4_on_images", "Batch", "LatentTask",
+__all__ = ["EXPERIMENTS", "experiment_group", "Batch", "LatentTask",
            "make_task", "make_network"]
 
 EXPERIMENTS = ("c2-typeface", "s3-mnist", "c4-mnist")
@@ -47,36 +47,6 @@ def experiment_group(experiment: str) -> FiniteGroup:
     if experiment not in groups:
         raise ValueError(f"unknown experiment '{experiment}'; choose from {list(EXPERIMENTS)}")
     return groups[experiment]()
-
-
-_D3 = dihedral(3)
-_D3_TURNS = torch.tensor([k for k, _ in _D3.elements])
-_D3_FLIPS = torch.tensor([f for _, f in _D3.elements], dtype=torch.bool)
-
-
-def act_d3_on_images(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``rho_X(r^k s^f) x``: mirror left <-> right if ``f``, then rotate counter-clockwise by
-    ``k * 120`` degrees (bilinear). ``x`` is ``(B, C, H, H)``, ``g`` indexes ``dihedral(3).elements``.
-
-    Exact for the mirror and the identity; for ``k != 0`` the rotated image is re-sampled on the
-    pixel grid, so ``rho_X(r)^3 x`` is ``x`` blurred, not ``x``: only an approximate representation.
-    """
-    g = torch.as_tensor(g, device=x.device)
-    flips = _D3_FLIPS.to(x.device)[g]
-    turns = _D3_TURNS.to(x.device)[g]
-    mirrored = torch.where(flips[:, None, None, None], x.flip(-1), x)
-    return rotate(mirrored, turns.to(x.dtype) * (2 * np.pi / 3))
-
-
-def act_c4_on_images(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``rho_X(r^k) x``: ``k`` exact quarter turns counter-clockwise; ``x`` is ``(B, C, H, W)``, ``g`` ``(B,)``."""
-    out = x.clone()
-    g = torch.as_tensor(g)
-    for k in range(1, 4):
-        sel = g == k
-        if sel.any():
-            out[sel] = rotate90(x[sel], k)
-    return out
 
 
 @dataclass

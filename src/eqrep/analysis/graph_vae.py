@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from sklearn.neighbors import KNeighborsRegressor
 
-from eqrep.actions import permute_edges, permute_nodes
 from eqrep.data.qm9 import one_hot_graphs
 from eqrep.invariants import POOLINGS, sort_nodes
 from eqrep.models.graph_vae import GraphVAE

@@ -1,5 +1,7 @@
 """Probes of a trained EquiVAE (Feige 2019, Sec. 3.1, Tables 1-2): its classifiers and their test errors.
 
+* :func:`class_latents` -- the two latents of images: ``r`` from complementary images of their
+  class, and the mean (and log-variance) of ``q(v | r, x)``;
 * :func:`train_benchmark` -- the end-to-end benchmark: ``f_inv``'s architecture trained as a classifier;
 * :func:`train_head` -- a dense dropout head on the frozen embedding ``r({x})``;
 * :func:`classifier_errors` -- test errors of a trained EquiVAE's distance classifier, head and
@@ -24,11 +26,24 @@ from eqrep.models.equivae import (
     class_means,
     distance_logits,
     embed_images,
+    sample_same_class,
 )
 from eqrep.train.classifier_fit import ClassifierConfig, error_rate, fit_classifier, predict
 from eqrep.train.equivae import ImageData, TrainConfig, split_labelled
 
-__all__ = ["train_benchmark", "train_head", "classifier_errors", "benchmark_errors"]
+__all__ = ["class_latents", "train_benchmark", "train_head", "classifier_errors", "benchmark_errors"]
+
+
+@torch.no_grad()
+def class_latents(model: EquiVAE, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_y: torch.Tensor,
+                  m: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The latents of images ``x`` ``(N, C, H, W)`` with labels ``y`` ``(N,)``: ``r`` ``(N, d_r)`` from
+    ``m`` complementary images of each one's class drawn from ``pool_x`` / ``pool_y`` (seeded),
+    and the mean and log-variance ``(N, d_v)`` of ``q(v | r, x)``."""
+    comp = sample_same_class(pool_y, y, m, torch.Generator().manual_seed(seed))
+    r = model.represent(pool_x[comp])
+    mu, logvar = model.encode(x, r)
+    return r, mu, logvar
 
 
 def train_benchmark(model_config: EquiVAEConfig, x: torch.Tensor, y: torch.Tensor,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from eqrep.actions import rotate90
-from eqrep.analysis import image_latents as A
+from eqrep.analysis import so2_classifier as A
 from eqrep.models.so2_classifier import SO2Classifier, SO2ClassifierConfig
 
 

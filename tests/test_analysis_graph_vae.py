@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from eqrep.analysis.graph_latents import (
+from eqrep.analysis.graph_vae import (
     encode,
     hamming_distance,
     hamming_steps,
