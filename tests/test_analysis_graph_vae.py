@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from eqrep.analysis.graph_vae import (
-    encode,
+    encode_graphs,
     hamming_distance,
     hamming_steps,
     interpolate,
@@ -56,13 +56,13 @@ def test_batched_encode_permutation_matches_permute_nodes():
     pairs = [smiles_to_dense(s) for s in ["CC(O)CN", "OC1CC1F"]]
     nodes = torch.tensor(np.stack([p[0] for p in pairs])).long()
     edges = torch.tensor(np.stack([p[1] for p in pairs])).long()
-    zp = encode(model.float(), nodes, edges, permute=True, seed=5)
+    zp = encode_graphs(model.float(), nodes, edges, permute=True, seed=5)
     gen = torch.Generator().manual_seed(5)
     perms = [torch.randperm(9, generator=gen) for _ in range(2)]
     for b, perm in enumerate(perms):
         v = permute_nodes(nodes[b][:, None], perm)[:, 0][None]
         e = permute_edges(edges[b][..., None], perm)[..., 0][None]
-        np.testing.assert_allclose(zp[b], encode(model, v, e, permute=False)[0], atol=1e-6)
+        np.testing.assert_allclose(zp[b], encode_graphs(model, v, e, permute=False)[0], atol=1e-6)
 
 
 def test_encode_permutes_consistently_and_interpolation_endpoints():
@@ -71,8 +71,8 @@ def test_encode_permutes_consistently_and_interpolation_endpoints():
     pairs = [smiles_to_dense(s) for s in ["C=CC#N", "c1ccoc1", "CC(O)CN"]]
     nodes = torch.tensor(np.stack([p[0] for p in pairs])).long()
     edges = torch.tensor(np.stack([p[1] for p in pairs])).long()
-    z = encode(model, nodes, edges, permute=False)
-    zp = encode(model, nodes, edges, permute=True, seed=3)
+    z = encode_graphs(model, nodes, edges, permute=False)
+    zp = encode_graphs(model, nodes, edges, permute=True, seed=3)
     np.testing.assert_allclose(np.sort(z, axis=1), np.sort(zp, axis=1), atol=1e-5)
     assert not np.allclose(z, zp)
     batched = interpolate(model, zp[:2], zp[1:], steps=5)  # two pairs at once

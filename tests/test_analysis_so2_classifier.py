@@ -47,7 +47,7 @@ def test_irrep_norms_are_invariant_and_not_constant(model, rng):
 
 def test_encode_and_logits_over_angles(model):
     x = torch.rand(5, 1, 29, 29)
-    assert np.allclose(A.encode(model, x, batch_size=2), model.latent(x).detach().numpy(), atol=1e-6)
+    assert np.allclose(A.encode_images(model, x, batch_size=2), model.latent(x).detach().numpy(), atol=1e-6)
     curve = A.logits_over_angles(model, x[0], np.array([0.0, np.pi / 2]))
     assert curve.shape == (2, 10)
     with torch.no_grad():

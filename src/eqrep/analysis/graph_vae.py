@@ -1,6 +1,6 @@
 """Analysing the graph VAE's latent space (Hansen et al. 2024, Sec. 5.1, Figs. 2-5).
 
-* :func:`encode` -- latent means ``(N, n)``, optionally after a random node permutation of each
+* :func:`encode_graphs` -- latent means ``(N, n)``, optionally after a random node permutation of each
   input graph (the paper's footnote: removes any ordering implied by how the data was stored);
 * :func:`invariant_representations` -- the sorted latent and common invariant poolings;
 * :func:`interpolate` -- the equivariant path ``(1 - alpha) z1 + alpha z2`` and the invariant
@@ -21,12 +21,12 @@ from eqrep.data.qm9 import one_hot_graphs
 from eqrep.invariants import POOLINGS, sort_nodes
 from eqrep.models.graph_vae import GraphVAE
 
-__all__ = ["encode", "invariant_representations", "interpolate", "hamming_distance", "hamming_steps",
+__all__ = ["encode_graphs", "invariant_representations", "interpolate", "hamming_distance", "hamming_steps",
            "knn_mae"]
 
 
 @torch.no_grad()
-def encode(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, permute: bool = True,
+def encode_graphs(model: GraphVAE, nodes: torch.Tensor, edges: torch.Tensor, permute: bool = True,
            seed: int = 0, batch_size: int = 2048) -> np.ndarray:
     """Latent means of graphs, one channel: ``(M, n)`` index tensors -> ``(M, n)`` array.
 

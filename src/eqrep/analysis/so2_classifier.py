@@ -1,6 +1,6 @@
 """Analysing the latents of the rotated-MNIST classifiers (Hansen et al. 2024, Sec. 3.2, 5.2, Figs. 6-8).
 
-* :func:`encode` -- latents ``(N, d)`` of a model with a ``latent`` method, in batches;
+* :func:`encode_images` -- latents ``(N, d)`` of a model with a ``latent`` method, in batches;
 * :func:`logits_over_angles` -- the invariance check: logits of one image over many rotations;
 * :func:`sampled_representation` -- ``rho`` of the SO(2) latent at ``N`` equally spaced angles;
   for a band-limited representation (frequencies ``<= L < N``) their average *is* SO(2)'s
@@ -25,12 +25,12 @@ from eqrep.actions import rotate
 from eqrep.invariants import random_invariant_linear_map
 from eqrep.models.so2_classifier import SO2Classifier
 
-__all__ = ["encode", "logits_over_angles", "sampled_representation", "random_invariant_projection",
+__all__ = ["encode_images", "logits_over_angles", "sampled_representation", "random_invariant_projection",
            "irrep_norms", "knn_f1"]
 
 
 @torch.no_grad()
-def encode(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:
+def encode_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:
     """Latents ``(N, d)`` of images ``(N, 1, 29, 29)`` (the model is put in eval mode)."""
     model.eval()
     device = next(model.parameters()).device
