@@ -92,7 +92,8 @@ def bench_graph_vae(steps: int = 30, rounds: int = 3) -> tuple[float, float, int
     config = CONFIGS["default"]
     data = load_qm9(verbose=False)
     nodes, edges = data.tensors("train")
-    subset = dataclasses.replace(data, split={**data.split, "train": data.split["train"][: (steps + 3) * config.batch_size],
+    n_train = (steps + 3) * config.batch_size
+    subset = dataclasses.replace(data, split={**data.split, "train": data.split["train"][:n_train],
                                               "val": data.split["val"][:config.batch_size]})
 
     def bare() -> float:
@@ -150,9 +151,9 @@ def bench_so2_classifiers(steps: int = 10) -> dict[str, float]:
 
 def mnist_accuracies() -> list[str]:
     """Rotated-MNIST test accuracy of the shipped checkpoints, and whether full MNIST is reachable."""
-    from eqrep.shipped import shipped
     from eqrep.data.download import DownloadError
     from eqrep.data.mnist import load_mnist
+    from eqrep.shipped import shipped
     from eqrep.train.checkpoints import read_manifest
 
     lines = []

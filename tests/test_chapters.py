@@ -8,8 +8,9 @@ import re
 import pytest
 import yaml
 
-from conftest import ROOT
 from eqrep.chapters import COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources, out_of_sync
+
+from conftest import ROOT
 
 CHAPTERS = chapter_sources(ROOT)
 

@@ -14,7 +14,7 @@ from eqrep.data.download import CorruptFileError, DownloadError
 def _write_fixture(path, n=(4, 2, 3), size=5, classes=11, seed=0):
     rng = np.random.default_rng(seed)
     arrays = {}
-    for s, k in zip(("train", "val", "test"), n):
+    for s, k in zip(("train", "val", "test"), n, strict=True):
         arrays[f"{s}_images"] = rng.integers(0, 256, (k, size, size, size), dtype=np.uint8)
         arrays[f"{s}_labels"] = rng.integers(0, classes, (k, 1), dtype=np.uint8)
     np.savez_compressed(path, **arrays)

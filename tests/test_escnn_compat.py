@@ -8,7 +8,6 @@ import sys
 import textwrap
 
 
-
 def run_python(code: str, path: str | None = None) -> subprocess.CompletedProcess:
     prelude = f"import sys; sys.path.insert(0, {path!r})\n" if path else ""
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,

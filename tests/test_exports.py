@@ -23,6 +23,7 @@ def test_every_exported_name_resolves_to_its_defining_module(package):
 
 
 def test_importing_the_models_package_imports_no_model():
-    code = "import sys, eqrep.models, eqrep.train, eqrep.analysis; print('escnn' in sys.modules, 'rdkit' in sys.modules)"
+    code = ("import sys, eqrep.models, eqrep.train, eqrep.analysis; "
+            "print('escnn' in sys.modules, 'rdkit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from eqrep.actions import rotate, rotate90
+from eqrep.actions import rotate, rotate90, rotate_digits
 from eqrep.data.mnist import load_mnist
-from eqrep.actions import rotate_digits
 from eqrep.models.so2_classifier import IMAGE_SIZE, RotationCNN, RotationCNNConfig, SO2Classifier, SO2ClassifierConfig
 
 # Stated tolerance for rotations that do not map the pixel grid onto itself (the image and the

@@ -10,8 +10,9 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT
 from eqrep.train.checkpoints import load_checkpoint, read_manifest
+
+from conftest import ROOT
 
 SCRIPT = ROOT / "tests" / "scripts" / "ddp_graph_vae.py"
 
@@ -39,7 +40,8 @@ def test_two_processes_follow_one_process_with_the_same_global_batch(tmp_path):
     for a, b in zip(one["history"], two["history"], strict=True):
         for key in ("train_loss", "train_kl", "val_loss", "val_edges"):
             assert b[key] == pytest.approx(a[key], rel=1e-9), key
-    w1, w2 = load_checkpoint(tmp_path / "one" / "last.pt")["model"], load_checkpoint(tmp_path / "two" / "last.pt")["model"]
+    w1 = load_checkpoint(tmp_path / "one" / "last.pt")["model"]
+    w2 = load_checkpoint(tmp_path / "two" / "last.pt")["model"]
     for key in w1:
         torch.testing.assert_close(w2[key], w1[key], rtol=1e-9, atol=1e-10)
     assert not list((tmp_path / "two").glob("*.tmp"))  # rank 0 alone wrote, atomically

@@ -8,8 +8,8 @@ import torch
 
 from eqrep.analysis import equivae as P
 from eqrep.analysis import equivae_tables as E
-from eqrep.models.equivae import EquiVAEConfig, embed_images
 from eqrep.data.image_splits import split_labelled
+from eqrep.models.equivae import EquiVAEConfig, embed_images
 from eqrep.train import classifier_fit as C
 from eqrep.train import equivae as T
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, save_checkpoint

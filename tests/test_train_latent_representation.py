@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from eqrep.groups import cyclic, dihedral
-from eqrep.train.checkpoints import CheckpointError, load_checkpoint
 from eqrep.learned_representations import irreducible_counts
-from eqrep.train.latent_representation import CONFIGS, _rep_of, load_run, train_latent_representation
+from eqrep.train.checkpoints import CheckpointError, load_checkpoint
+from eqrep.train.latent_representation import CONFIGS, load_run, train_latent_representation
 from eqrep.train.latent_representation_sweep import collect
-from eqrep.train.latent_representation_tasks import EXPERIMENTS, experiment_group, make_task
+from eqrep.train.latent_representation_tasks import EXPERIMENTS, experiment_group, make_representation, make_task
 
 D3 = dihedral(3)
 
@@ -95,8 +95,8 @@ def test_exact_starting_representations_and_their_summary(tmp_path):
     assert starts["init_multiplicities=2,4"]["init_multiplicities"] == [2, 4]
     assert "model" not in load_checkpoint(tmp_path / "best.pt")
     s3 = dataclasses.replace(CONFIGS["s3-mnist-tiny"], init_multiplicities=(0, 2, 2))
-    rep = _rep_of(s3, dihedral(3)).to_representation()
+    rep = make_representation(s3, dihedral(3)).to_representation()
     assert rep.defect() < 1e-5  # an exact representation, in a random basis
     np.testing.assert_allclose(list(irreducible_counts(rep).values()), [0, 2, 2], atol=1e-5)
     with pytest.raises(ValueError, match="add up to dimension 6"):
-        _rep_of(dataclasses.replace(s3, init_multiplicities=(1, 1, 1)), dihedral(3))
+        make_representation(dataclasses.replace(s3, init_multiplicities=(1, 1, 1)), dihedral(3))

@@ -63,7 +63,8 @@ def test_every_trainer_config_field_can_be_set_from_the_command_line():
                 value = config
                 for part in key.split("."):
                     value = getattr(value, part)
-                text = "none" if value is None else ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+                text = ("none" if value is None else ",".join(map(str, value)) if isinstance(value, tuple)
+                        else str(value))
                 assert apply_overrides(config, [f"{key}={text}"]) == config, (system, name, key)
 
 

@@ -53,7 +53,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_mnist, tmp_path, stop):
     a, _ = load_classifier(tmp_path / "a", which="last")
     c, _ = load_classifier(tmp_path / "c", which="last")
     assert manifest["epochs_done"] == 2 and manifest["test_accuracy"] == full["test_accuracy"]
-    for (name, pa), pc in zip(a.state_dict().items(), c.state_dict().values()):
+    for (name, pa), pc in zip(a.state_dict().items(), c.state_dict().values(), strict=True):
         assert torch.equal(pa, pc), name
 
 

@@ -53,7 +53,8 @@ def find_uv(explicit: str | None) -> str:
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
-    raise SystemExit("error: uv not found in .venv (tools/install_env.py installs it there unless INSTALLER=pip); pass --uv PATH")
+    raise SystemExit("error: uv not found in .venv (tools/install_env.py installs it there unless INSTALLER=pip); "
+                     "pass --uv PATH")
 
 
 def resolve(uv: str, pins: list[str]) -> str:

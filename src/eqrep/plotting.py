@@ -14,7 +14,7 @@ SUM_ZERO_BASIS = np.array([[-1.0, 1.0, 0.0] / np.sqrt(2), [-1.0, -1.0, 2.0] / np
 
 
 def show_matrix(ax: plt.Axes, m: np.ndarray, title: str = "", cmap: str = "RdBu_r", annotate: bool = False) -> None:
-    """Draw a matrix with a symmetric colour scale (optionally with its entries written in)."""
+    """Draw a matrix ``(r, c)`` with a symmetric colour scale (optionally with its entries written in)."""
     m = np.asarray(m, dtype=float)
     v = max(float(np.abs(m).max()), 1e-12)
     ax.imshow(m, cmap=cmap, vmin=-v, vmax=v)

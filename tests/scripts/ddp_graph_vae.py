@@ -7,9 +7,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from test_train_graph_vae import CONFIG, SMILES  # noqa: E402
-
 import torch  # noqa: E402
+from test_train_graph_vae import CONFIG, SMILES  # noqa: E402
 
 from eqrep.data.qm9 import QM9, smiles_to_dense  # noqa: E402
 from eqrep.train.graph_vae import GraphVAEExperiment  # noqa: E402

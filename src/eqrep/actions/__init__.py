@@ -27,7 +27,8 @@ from eqrep.actions.images import act_c4_on_images, act_d3_on_images, act_d4, rot
 from eqrep.actions.orbits import orbit, orbit_and_stabiliser_sizes
 from eqrep.actions.volumes import act_on_volumes, octahedral, rotate_volume
 
-__all__ = ["orbit", "orbit_and_stabiliser_sizes", "permutation_matrix", "random_permutation", "permute_nodes", "permute_edges", "rotate90",
+__all__ = ["orbit", "orbit_and_stabiliser_sizes", "permutation_matrix", "random_permutation", "permute_nodes",
+           "permute_edges", "rotate90",
            "rotate", "rotate_digits", "act_d4", "act_c4_on_images", "act_d3_on_images", "DIGIT_GROUPS", "digit_group",
            "pair_group", "transform_digit", "pixel_sources", "act_on_digits", "act_on_pairs", "act_on_labels",
            "rotate_velocity", "act_on_frames", "octahedral", "rotate_volume", "act_on_volumes"]

@@ -104,5 +104,6 @@ def act_on_pairs(images: torch.Tensor, name: str, g: torch.Tensor) -> torch.Tens
     return _gather(images, pixel_sources(name, pairs=True), g, IMAGE_SIZE, "pair images")
 
 def act_on_labels(labels: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``rho_Y`` for DDMNIST classes: trivial (transforming a digit does not change its class)."""
+    """``rho_Y`` for DDMNIST classes ``(B,)``: trivial (transforming a digit does not change its class);
+    ``g`` ``(B,)`` is ignored and ``labels`` returned as they are."""
     return labels

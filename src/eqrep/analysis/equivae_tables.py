@@ -10,7 +10,8 @@ Command line::
 
 The seed-0 runs of ``default`` and ``default-semi`` are the shipped checkpoints ``equivae`` and
 ``equivae_semi100`` (README); every other run goes to ``RUNS_ROOT/<name>_s<seed>``. ``record``
-evaluates them on the test set (:func:`record_replicates` / :func:`record_control`) and stores, beside each run's own training record:
+evaluates them on the test set (:func:`record_replicates` / :func:`record_control`) and stores, beside each
+run's own training record:
 
 * in ``equivae``: ``replicates`` (Table 1, the paper's sizes: seeds 0-2, benchmark seeds 0-4),
   ``variants["v_dim 32"]`` (Table 1 with a 32-dimensional ``v``, seeds 0-2), ``v_dim_sweep``

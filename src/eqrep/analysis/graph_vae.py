@@ -108,7 +108,8 @@ def interpolate(model: GraphVAE, z1: np.ndarray, z2: np.ndarray, steps: int = 25
 
 
 def hamming_distance(nodes_a: np.ndarray, edges_a: np.ndarray, nodes_b: np.ndarray, edges_b: np.ndarray) -> int:
-    """Number of node and edge (``i < j``) entries whose types differ between two decoded graphs."""
+    """Number of node and edge (``i < j``) entries whose types differ between two decoded graphs
+    (node types ``(n,)``, edge types ``(n, n)`` each)."""
     iu = np.triu_indices(len(nodes_a), k=1)
     return int((nodes_a != nodes_b).sum() + (edges_a[iu] != edges_b[iu]).sum())
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["DATA_SOURCES", "ImageData", "load_image_splits", "split_labelled"]
+__all__ = ["DATA_SOURCES", "ImageData", "load_image_splits", "split_labelled", "epoch_order"]
 
 DATA_SOURCES = ("mnist-offline", "mnist-full", "svhn")
 
@@ -96,8 +96,9 @@ def load_image_splits(data: str, val_size: int, train_size: int | None = None, r
 
 def split_labelled(labels: torch.Tensor, n_labels: int | None, n_classes: int, seed: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices of the labelled and the unlabelled training images: all labelled when ``n_labels`` is
-    ``None``, else ``n_labels / n_classes`` per class, drawn with ``seed``."""
+    """Indices ``(L,)`` and ``(N - L,)`` of the labelled and the unlabelled images among ``labels``
+    ``(N,)``: all labelled when ``n_labels`` is ``None``, else ``n_labels / n_classes`` per class,
+    drawn with ``seed`` (sorted)."""
     if n_labels is None:
         return torch.arange(len(labels)), torch.arange(0)
     per_class = n_labels // n_classes
@@ -112,3 +113,19 @@ def split_labelled(labels: torch.Tensor, n_labels: int | None, n_classes: int, s
     mask = torch.ones(len(labels), dtype=torch.bool)
     mask[lab] = False
     return lab, mask.nonzero().squeeze(1)
+
+
+def epoch_order(n_main: int, n_labelled: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices of one epoch into the main set (the unlabelled images; all images when supervised).
+
+    One random permutation of the ``n_main`` images; when the labelled set is larger
+    (semi-supervised with more labels than unlabelled images), permutations are appended until
+    the epoch has ``n_labelled`` entries, so that an epoch draws as many labelled batches as there
+    are labelled images: ``(max(n_main, n_labelled),)``.
+    """
+    if n_main < 1:
+        raise ValueError("an epoch needs at least one image in its main set")
+    perms = [torch.randperm(n_main, generator=generator)]
+    while len(perms) * n_main < n_labelled:
+        perms.append(torch.randperm(n_main, generator=generator))
+    return torch.cat(perms)[:max(n_main, n_labelled)]

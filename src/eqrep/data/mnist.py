@@ -51,7 +51,8 @@ class MNIST(LabelledImages):
 # ----------------------------------------------------------------------------- IDX files
 
 def read_idx(path: Path | str) -> np.ndarray:
-    """Read an IDX file (optionally gzipped), validating its header against its size.
+    """Read an IDX file (optionally gzipped) as an array of the shape its header gives (e.g.
+    ``uint8 (N, 28, 28)`` images or ``(N,)`` labels), validating the header against its size.
 
     Raises:
         CorruptFileError: not gzip/IDX, an unknown data type, or a size that does not match the header.
@@ -73,7 +74,8 @@ def read_idx(path: Path | str) -> np.ndarray:
 
 
 def write_idx(path: Path | str, array: np.ndarray) -> None:
-    """Write a ``uint8`` array as an IDX file (gzipped when ``path`` ends in ``.gz``)."""
+    """Write a ``uint8`` array of any shape (e.g. ``(N, 28, 28)``) as an IDX file (gzipped when
+    ``path`` ends in ``.gz``)."""
     array = np.asarray(array)
     if array.dtype != np.uint8:
         raise ValueError(f"IDX writing supports uint8 arrays, got {array.dtype}")

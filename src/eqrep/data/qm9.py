@@ -158,7 +158,8 @@ def canonical_smiles(smiles: str) -> str | None:
 
 
 def dense_to_smiles(nodes: np.ndarray, edges: np.ndarray) -> str | None:
-    """Canonical SMILES of a dense graph, or ``None`` if it is not a valid molecule."""
+    """Canonical SMILES of a dense graph (node types ``(n,)``, bond types ``(n, n)``), or ``None``
+    if it is not a valid molecule."""
     from rdkit import Chem
 
     mol = dense_to_molecule(nodes, edges)

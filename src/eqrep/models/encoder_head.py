@@ -66,11 +66,11 @@ class MLPAutoencoder(nn.Module):
         self.latent_dim, self.image_size = latent_dim, image_size
         widths = [image_size * image_size, *hidden, latent_dim]
         enc: list[nn.Module] = [nn.Flatten()]
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
             enc += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(widths) - 2 else [])
         dec: list[nn.Module] = []
         back = widths[::-1]
-        for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
+        for i, (a, b) in enumerate(zip(back[:-1], back[1:], strict=True)):
             dec += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(back) - 2 else [])
         dec += [nn.Sigmoid(), nn.Unflatten(1, (1, image_size, image_size))]
         self.encoder, self.head = nn.Sequential(*enc), nn.Sequential(*dec)

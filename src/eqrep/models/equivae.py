@@ -159,6 +159,7 @@ class ConvTrunk(nn.Module):
         self.image_shape = config.image_shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images ``(N, C, H, W)`` -> features ``(N, dense[-1])``."""
         if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             raise ValueError(f"expected images (N, {', '.join(map(str, self.image_shape))}), got {tuple(x.shape)}")
         return self.dense(self.convs(x).flatten(1))
@@ -329,6 +330,7 @@ class ClassifierHead(nn.Module):
         self.net = he_init(nn.Sequential(_mlp([in_dim, *hidden], dropout=dropout), nn.Linear(hidden[-1], n_classes)))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Embeddings ``(N, latent_dim)`` -> logits ``(N, n_classes)``."""
         return self.net(z)
 
 
@@ -345,6 +347,7 @@ class BenchmarkClassifier(nn.Module):
         he_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images ``(N, C, H, W)`` -> logits ``(N, n_classes)``."""
         return self.head(self.trunk(x))
 
 
@@ -498,7 +501,8 @@ def unlabelled_elbo(model: EquiVAE, x: torch.Tensor, class_r: torch.Tensor, labe
 
 
 def supervised_loss(labelled: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Training loss of the supervised EquiVAE: ``-mean L_lab`` (Eq. 4)."""
+    """Training loss of the supervised EquiVAE: ``-mean L_lab`` (Eq. 4), a scalar from the per-image
+    bounds ``labelled["bound"]`` ``(N,)``."""
     return -labelled["bound"].mean()
 
 
@@ -547,7 +551,8 @@ def embed_images(model: EquiVAE, x: torch.Tensor, batch_size: int = 512) -> torc
 
 
 @torch.no_grad()
-def validation_metrics(model: EquiVAE, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_y: torch.Tensor, m: int,
+def validation_metrics(model: EquiVAE, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_y: torch.Tensor,
+                       m: int,
              batch_size: int = 512, seed: int = 0) -> dict[str, float]:
     """Validation metrics of an EquiVAE (eval mode, ``v = mu``).
 

@@ -132,5 +132,6 @@ def elbo_terms(out: VAEOutput, node_types: torch.Tensor, edge_types: torch.Tenso
 
 
 def negative_elbo(terms: dict[str, torch.Tensor], kl_weight: float = 1.0) -> torch.Tensor:
-    """The training loss from :func:`elbo_terms`: ``nodes + edges + kl_weight * kl``."""
+    """The training loss, a scalar, from the batch-mean terms of :func:`elbo_terms`:
+    ``nodes + edges + kl_weight * kl`` (per graph, averaged over the batch ``(B,)``)."""
     return terms["nodes"] + terms["edges"] + kl_weight * terms["kl"]

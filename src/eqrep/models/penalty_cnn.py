@@ -21,7 +21,8 @@ __all__ = ["PenaltyCNN", "parameter_count"]
 
 
 def _block(c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding), nn.BatchNorm2d(c_out), nn.ELU())
+    conv = nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding)
+    return nn.Sequential(conv, nn.BatchNorm2d(c_out), nn.ELU())
 
 
 class PenaltyCNN(nn.Module):

@@ -45,7 +45,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from eqrep.data.image_splits import DATA_SOURCES, ImageData, load_image_splits, split_labelled
+from eqrep.data.image_splits import DATA_SOURCES, ImageData, epoch_order, load_image_splits, split_labelled
 from eqrep.device import seed_everything
 from eqrep.models.equivae import (
     EquiVAE,
@@ -158,22 +158,6 @@ def load_data(config: TrainConfig, verbose: bool = True) -> ImageData:
     return load_image_splits(config.data, config.val_size, config.train_size, config.rotated, verbose=verbose)
 
 
-def epoch_order(n_main: int, n_labelled: int, generator: torch.Generator) -> torch.Tensor:
-    """Indices of one epoch into the main set (the unlabelled images; all images when supervised).
-
-    One random permutation of the ``n_main`` images; when the labelled set is larger
-    (semi-supervised with more labels than unlabelled images), permutations are appended until
-    the epoch has ``n_labelled`` entries, so that an epoch draws as many labelled batches as there
-    are labelled images: ``(max(n_main, n_labelled),)``.
-    """
-    if n_main < 1:
-        raise ValueError("an epoch needs at least one image in its main set")
-    perms = [torch.randperm(n_main, generator=generator)]
-    while len(perms) * n_main < n_labelled:
-        perms.append(torch.randperm(n_main, generator=generator))
-    return torch.cat(perms)[:max(n_main, n_labelled)]
-
-
 class EquiVAEExperiment(Experiment):
     """EquiVAE's bound (Eq. 4; Eq. 7 with ``labels``) with the batch-size doubling of App. B.
 
@@ -217,12 +201,14 @@ class EquiVAEExperiment(Experiment):
         return batch_size_at(epoch, c.batch_size, c.double_every, c.max_batch_size)
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """Index tensors ``(B,)`` into the main set, ``B`` doubling with the epoch (:func:`epoch_order`)."""
         main = self.unlab_x if self.semi else self.pool_x
         order = epoch_order(len(main), len(self.pool_y) if self.semi else 0,
                             torch.Generator().manual_seed(self.config.seed * 100_003 + epoch))
         return list(order.split(self._batch_size(epoch)))
 
     def training_step(self, batch: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
+        """The bound for the main-set images ``batch`` ``(B,)`` (and a labelled batch), and its terms."""
         c, gen, dev = self.config, self.gen, self.device
         m = int(torch.randint(1, c.m_max + 1, (1,), generator=gen))
         lidx = torch.randperm(len(self.pool_y), generator=gen)[:self._batch_size(epoch)] if self.semi else batch
@@ -248,7 +234,8 @@ class EquiVAEExperiment(Experiment):
 
     def evaluate(self, epoch: int) -> dict[str, float]:
         c = self.config
-        metrics = validation_metrics(self.model, self.data.val_x, self.data.val_y, self.pool_x, self.pool_y.to(self.device),
+        pool_y = self.pool_y.to(self.device)
+        metrics = validation_metrics(self.model, self.data.val_x, self.data.val_y, self.pool_x, pool_y,
                            c.m_max, c.eval_batch_size, seed=c.seed)
         return {f"val_{k}": v for k, v in metrics.items()}
 

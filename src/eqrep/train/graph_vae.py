@@ -129,10 +129,12 @@ class GraphVAEExperiment(Experiment):
             cosine_lr(optimizer, self.config.lr, epoch, self.config.epochs)
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """Index tensors ``(batch_size,)`` (the last may be shorter) of a seeded permutation."""
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         return list(torch.randperm(len(self.train_nodes), generator=gen).split(self.config.batch_size))
 
     def training_step(self, batch: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
+        """The negative ELBO of the graphs ``batch`` ``(B,)``, and its terms (scalars)."""
         n, latent = self.train_nodes.shape[1], self.config.model.latent_channels
         noise = self.shard(torch.randn(len(batch), n, latent)).to(self.device)
         idx = self.shard(batch)

@@ -4,11 +4,11 @@ equivariance for tasks with finite group symmetry*.
 Command line::
 
     python -m eqrep sweep latent-representation --config c2-typeface --vary seed 0 1 2 3 4 \\
-        --out data/runs/latent_representation_c2_typeface --ship latent_representation_c2_typeface          # five seeds, as in the paper
+        --out data/runs/latent_representation_c2_typeface --ship latent_representation_c2_typeface  # five seeds
     python -m eqrep sweep latent-representation --config c4-mnist --set init=identity --vary seed 0 1 \\
         --out data/runs/latent_representation_c4_mnist_identity --ship latent_representation_c4_mnist_identity
     python -m eqrep sweep latent-representation --config s3-mnist --vary init_multiplicities 5,5,10 30,0,0 0,0,15 \\
-        --out data/runs/latent_representation_s3_mnist_sweep --ship latent_representation_s3_mnist_sweep    # exact starting representations
+        --out data/runs/latent_representation_s3_mnist_sweep --ship latent_representation_s3_mnist_sweep  # exact starts
     python -m eqrep train latent-representation --config s3-mnist-paper        # full MNIST, a GPU
 
 A network ``x -> f -> z -> k -> y`` is trained together with free generator matrices of a
@@ -30,7 +30,8 @@ validation batch (fixed ``g``) gives the loss terms, the algebra loss, the defec
 matrices, the irreducible counts and the first generator's eigenvalues (recorded every
 ``eigen_every`` steps: the trajectories of the paper's Fig. 4); the start is evaluated too.
 ``best.pt`` keeps the evaluation with the lowest validation objective. A sweep's
-:func:`eqrep.train.latent_representation_sweep.collect` writes the folder's ``best.pt`` (the first run's model, every run's generator matrices and
+:func:`eqrep.train.latent_representation_sweep.collect` writes the folder's ``best.pt`` (the first run's
+model, every run's generator matrices and
 eigenvalue trajectories) and ``manifest.json`` (per-run tables), the folder that ``--ship`` copies.
 """
 
@@ -45,7 +46,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from eqrep.device import seed_everything
-from eqrep.groups import FiniteGroup
 from eqrep.learned_representations import (
     LearnedRepresentation,
     generator_eigenvalues,
@@ -53,9 +53,16 @@ from eqrep.learned_representations import (
     objective_terms,
     regular_ratios,
 )
-from eqrep.representations import character_table, direct_sum, real_irreps_cyclic, real_irreps_dihedral
+from eqrep.representations import character_table
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
-from eqrep.train.latent_representation_tasks import Batch, LatentTask, experiment_group, make_network, make_task
+from eqrep.train.latent_representation_tasks import (
+    Batch,
+    LatentTask,
+    experiment_group,
+    make_network,
+    make_representation,
+    make_task,
+)
 from eqrep.train.loop import Experiment, fit
 
 __all__ = ["SYSTEM", "LatentRepConfig", "CONFIGS", "LatentRepresentationExperiment", "experiment",
@@ -99,7 +106,6 @@ class LatentRepConfig:
     eval_every: int = 100
     eigen_every: int = 10  # record the first generator's eigenvalues this often (Fig. 4)
     seed: int = 0
-
 
 
 _CONFIGS: dict[str, dict[str, LatentRepConfig]] = {
@@ -169,25 +175,6 @@ def _evaluate(task: LatentTask, rep: LearnedRepresentation, config: LatentRepCon
     return terms
 
 
-def _rep_of(config: LatentRepConfig, group: FiniteGroup) -> LearnedRepresentation:
-    rep = LearnedRepresentation(group, config.latent_dim, init=config.init, noise=config.init_noise,
-                                seed=config.seed + 7_919)
-    if config.init_multiplicities is not None:
-        irreps = real_irreps_dihedral(group) if group.name.startswith("D_") else real_irreps_cyclic(group)
-        mults = config.init_multiplicities
-        if len(mults) != len(irreps) or sum(n * ir.dim for n, ir in zip(mults, irreps)) != config.latent_dim:
-            raise ValueError(f"init_multiplicities {mults} must give one count per real irreducible "
-                             f"{[ir.name for ir in irreps]} and add up to dimension {config.latent_dim}")
-        block = direct_sum(*[ir for ir, n in zip(irreps, mults) for _ in range(n)])
-        q, _ = torch.linalg.qr(torch.randn(config.latent_dim, config.latent_dim,
-                                           generator=torch.Generator().manual_seed(config.seed + 7_919)))
-        mats = torch.stack([q @ torch.as_tensor(m, dtype=torch.float32) @ q.T for m in block.generator_matrices])
-        with torch.no_grad():
-            rep.generators.copy_(mats)
-    return rep
-
-
-
 class LatentRepresentationExperiment(Experiment):
     """One Sec. 4 run: the network and the learned generator matrices, trained step by step."""
 
@@ -197,7 +184,7 @@ class LatentRepresentationExperiment(Experiment):
         self.config = config
         seed_everything(config.seed)
         self.task = task or make_task(config)
-        self.model, self.rep = self.task.model, _rep_of(config, self.task.group)
+        self.model, self.rep = self.task.model, make_representation(config, self.task.group)
         self.table = character_table(self.task.group)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.eigen, self.eigen_steps = [self._eigenvalues()], [0]
@@ -227,6 +214,7 @@ class LatentRepresentationExperiment(Experiment):
         return self.config.batch_size
 
     def training_step(self, batch: int, epoch: int) -> dict[str, torch.Tensor]:
+        """The objective (scalars) on a fresh batch ``(batch_size, ...)`` of the task; ``batch`` is the step."""
         terms = _losses(self.task, self.rep, self.task.sample(self.config.batch_size, self.gen).to(self.device),
                         self.config)
         return {"loss": terms.pop("total"), **terms}
@@ -285,7 +273,7 @@ def load_run(run_dir: Path | str, which: str = "best", device: torch.device | st
     state = load_checkpoint(run_dir / f"{which}.pt", map_location=device)
     config = config_from_dict(state["config"])
     model = task.model if task is not None else make_network(config)
-    rep = _rep_of(config, experiment_group(config.experiment))
+    rep = make_representation(config, experiment_group(config.experiment))
     try:
         model.load_state_dict(state["model"])
         rep.load_state_dict(state["representation"])

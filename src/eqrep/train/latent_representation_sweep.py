@@ -22,7 +22,8 @@ def collect(out_dir: Path | str, run_dirs: Sequence[Path | str], command: str | 
     ``best.pt`` holds, per run, the final generator matrices and the eigenvalue trajectory of the
     first generator (``eigenvalues`` ``(T, d)`` at ``eigenvalue_steps`` ``(T,)``), and
     (``keep_model``) the first run's model and representation, so that
-    :func:`~eqrep.train.latent_representation.load_run` works on the folder. The manifest lists per run the final counts, characters, losses and defect, those
+    :func:`~eqrep.train.latent_representation.load_run` works on the folder. The manifest lists per run the
+    final counts, characters, losses and defect, those
     at initialisation, and a compact trajectory (losses, defect and characters at every
     evaluation), plus the first run's full history.
     """
@@ -34,7 +35,8 @@ def collect(out_dir: Path | str, run_dirs: Sequence[Path | str], command: str | 
         last, manifest = load_checkpoint(run / "last.pt"), read_manifest(run)
         final, init = manifest["history"][-1], manifest["history"][0]
         runs[name] = {"generators": last["representation"]["generators"].clone(),
-                      "eigenvalues": last["extra"]["eigenvalues"], "eigenvalue_steps": last["extra"]["eigenvalue_steps"]}
+                      "eigenvalues": last["extra"]["eigenvalues"],
+                      "eigenvalue_steps": last["extra"]["eigenvalue_steps"]}
         tables.append({"name": name, "seed": manifest["config"]["seed"],
                        "init_multiplicities": manifest["config"]["init_multiplicities"],
                        "steps": final["step"], "seconds": manifest.get("seconds"),

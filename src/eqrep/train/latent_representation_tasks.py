@@ -30,13 +30,15 @@ from eqrep.actions import act_c4_on_images, act_d3_on_images, rotate
 from eqrep.data.mnist import load_mnist
 from eqrep.data.typeface_digits import DigitParameters, TypefaceDigits
 from eqrep.groups import FiniteGroup, cyclic, dihedral
+from eqrep.learned_representations import LearnedRepresentation
 from eqrep.models.encoder_head import ConvAutoencoder, ConvClassifier, MLPAutoencoder
+from eqrep.representations import direct_sum, real_irreps_cyclic, real_irreps_dihedral
 
 if TYPE_CHECKING:
     from eqrep.train.latent_representation import LatentRepConfig
 
 __all__ = ["EXPERIMENTS", "experiment_group", "Batch", "LatentTask",
-           "make_task", "make_network"]
+           "make_task", "make_network", "make_representation"]
 
 EXPERIMENTS = ("c2-typeface", "s3-mnist", "c4-mnist")
 
@@ -173,3 +175,24 @@ def make_network(config: LatentRepConfig) -> nn.Module:
     if config.experiment not in builders:
         raise ValueError(f"unknown experiment '{config.experiment}'; choose from {list(EXPERIMENTS)}")
     return builders[config.experiment]()
+
+
+def make_representation(config: LatentRepConfig, group: FiniteGroup) -> LearnedRepresentation:
+    """The learned generator matrices of a run: Haar-random or near the identity (``config.init``),
+    or an exact sum of real irreducibles in a random basis (``config.init_multiplicities``)."""
+    rep = LearnedRepresentation(group, config.latent_dim, init=config.init, noise=config.init_noise,
+                                seed=config.seed + 7_919)
+    if config.init_multiplicities is not None:
+        irreps = real_irreps_dihedral(group) if group.name.startswith("D_") else real_irreps_cyclic(group)
+        mults = config.init_multiplicities
+        total = sum(n * ir.dim for n, ir in zip(mults, irreps, strict=True)) if len(mults) == len(irreps) else -1
+        if total != config.latent_dim:
+            raise ValueError(f"init_multiplicities {mults} must give one count per real irreducible "
+                             f"{[ir.name for ir in irreps]} and add up to dimension {config.latent_dim}")
+        block = direct_sum(*[ir for ir, n in zip(irreps, mults, strict=True) for _ in range(n)])
+        q, _ = torch.linalg.qr(torch.randn(config.latent_dim, config.latent_dim,
+                                           generator=torch.Generator().manual_seed(config.seed + 7_919)))
+        mats = torch.stack([q @ torch.as_tensor(m, dtype=torch.float32) @ q.T for m in block.generator_matrices])
+        with torch.no_grad():
+            rep.generators.copy_(mats)
+    return rep

@@ -86,11 +86,13 @@ class Experiment:
         raise NotImplementedError
 
     def epoch_batches(self, epoch: int) -> Sequence[Any]:
-        """The batches of a 0-based epoch (e.g. index tensors), a function of the seed and ``epoch`` only."""
+        """The batches of a 0-based epoch, e.g. index tensors ``(B,)`` into the training set; a
+        function of the seed and ``epoch`` only."""
         raise NotImplementedError
 
     def training_step(self, batch: Any, epoch: int) -> dict[str, torch.Tensor]:
-        """Losses of one batch: ``"loss"`` is minimised; every entry is averaged into ``train_<name>``."""
+        """Losses of one batch (e.g. indices ``(B,)``), each a scalar tensor: ``"loss"`` is minimised;
+        every entry is averaged into ``train_<name>``."""
         raise NotImplementedError
 
     def evaluate(self, epoch: int) -> dict[str, Any]:
@@ -151,7 +153,8 @@ class Experiment:
 
     # ------------------------------------------------------------------ helpers for subclasses
     def shard(self, batch: torch.Tensor) -> torch.Tensor:
-        """This process's share of a global batch (all of it in a single process): contiguous chunks."""
+        """This process's share ``(B / world, ...)`` of a global batch ``(B, ...)``: a contiguous chunk
+        (all of it in a single process)."""
         return batch if self.world == 1 else batch.tensor_split(self.world)[self.rank]
 
 
@@ -257,7 +260,8 @@ def fit(experiment: Experiment, out_dir: Path | str, resume: bool = True, device
     if resume and (out / "last.pt").exists():
         state = load_checkpoint(out / "last.pt", map_location=device)
         if not (same_config or (lambda saved, _: saved == config))(state["config"], experiment.config):
-            raise CheckpointError(f"{out / 'last.pt'} was trained with another config; use --no-resume or another --out")
+            raise CheckpointError(f"{out / 'last.pt'} was trained with another config; "
+                                  "use --no-resume or another --out")
         experiment.load_weights(state)
         optimizer.load_state_dict(state["optimizer"])
         epoch, position, step = state["epoch"], state["position"], state["step"]

@@ -35,7 +35,8 @@ cosine decay, learning rate 1e-3 for every model; the paper's ``lambda``); ``pap
 full MNIST, batch 256, constant learning rates and ``lambda`` of App. C.1 Table 9 and early
 stopping (the paper does not state the number of epochs; we allow 100 with patience 10). Runs
 resume from ``last.pt`` unless ``--no-resume``. A sweep (:mod:`eqrep.train.sweep`) trains one
-folder per run, then :func:`eqrep.train.penalty_sweep.collect` writes, in the sweep's folder, ``manifest.json`` (every run's
+folder per run, then :func:`eqrep.train.penalty_sweep.collect` writes, in the sweep's folder,
+``manifest.json`` (every run's
 numbers and Table 4) and ``best.pt`` (the best models of the first seed), which ``--ship`` copies
 into the package.
 """
@@ -50,9 +51,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from eqrep.actions import DIGIT_GROUPS, act_on_pairs
 from eqrep.analysis.penalty import latent_equivariance
 from eqrep.data.ddmnist import DDMNIST, make_ddmnist
-from eqrep.actions import DIGIT_GROUPS, act_on_pairs
 from eqrep.data.mnist import load_mnist
 from eqrep.device import seed_everything
 from eqrep.learned_representations import SHIFTED_ON
@@ -200,6 +201,7 @@ class PenaltyExperiment(Experiment):
             cosine_lr(optimizer, self.lr, epoch, self.config.epochs)
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """Index tensors ``(batch_size,)`` into the pairs; draws this epoch's group elements too."""
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         order = torch.randperm(len(self.train_x), generator=gen)
         n, order_g = len(self.train_x), self.data.product.order
@@ -208,6 +210,7 @@ class PenaltyExperiment(Experiment):
         return list(order.split(self.config.batch_size))
 
     def training_step(self, batch: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
+        """The model's objective on the pairs ``batch`` ``(B,)`` and its terms (scalars)."""
         idx, group = self.shard(batch), self.config.group
         x, y = self.train_x[idx].to(self.device), self.train_y[idx].to(self.device)
         if self.config.model != "cnn":
@@ -231,7 +234,8 @@ class PenaltyExperiment(Experiment):
         return {"model": self.config.model, "group": self.config.group, "lr": self.lr, "weight": self.weight,
                 "train_size": len(self.train_x), "val_size": len(self.val_x), "test_size": len(self.data.split["test"]),
                 "parameters": parameter_count(self.model),
-                "latent": f"{self.penalty.copies} x regular({self.data.product.name}) + {self.penalty.padding} x trivial"}
+                "latent": f"{self.penalty.copies} x regular({self.data.product.name}) "
+                          f"+ {self.penalty.padding} x trivial"}
 
     def finish(self, out_dir: Path) -> dict[str, Any]:
         best, _ = load_penalty_model(out_dir, device=self.device)

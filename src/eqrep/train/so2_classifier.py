@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from eqrep.data.mnist import MNIST, load_mnist
 from eqrep.actions import rotate_digits
+from eqrep.data.mnist import MNIST, load_mnist
 from eqrep.device import seed_everything
 from eqrep.models.so2_classifier import RotationCNN, SO2Classifier
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
@@ -75,7 +75,8 @@ CONFIGS = {
 }
 
 
-def rotated_split(data: MNIST, part: str, seed: int = TEST_ROTATION_SEED) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+def rotated_split(data: MNIST, part: str, seed: int = TEST_ROTATION_SEED
+                  ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """One split of MNIST, each digit rotated by its own seeded random angle.
 
     Returns:
@@ -141,6 +142,7 @@ class ClassifierExperiment(Experiment):
             cosine_lr(optimizer, self.config.lr, epoch, self.config.epochs)
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """Index tensors ``(batch_size,)`` into the digits, freshly rotated for this epoch."""
         # augmentation: every digit at a fresh random angle in every epoch (seeded per epoch)
         seed = self.config.seed * 100_003 + epoch
         self.train_x, _ = rotate_digits(self.train_images, seed=seed + 1_000)
@@ -148,6 +150,7 @@ class ClassifierExperiment(Experiment):
         return list(order.split(self.config.batch_size))
 
     def training_step(self, batch: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
+        """Cross-entropy and accuracy (scalars) of the digits ``batch`` ``(B,)``."""
         idx = self.shard(batch)
         x, y = self.train_x[idx].to(self.device), self.train_y[idx].to(self.device)
         logits = self.model(x)

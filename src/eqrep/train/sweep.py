@@ -39,7 +39,8 @@ from eqrep.train.overrides import OverrideError, apply_overrides
 __all__ = ["COLLECTORS", "plan", "run_all", "main"]
 
 LOGGER = logging.getLogger("eqrep.train")
-COLLECTORS = {"penalty": "eqrep.train.penalty_sweep", "latent-representation": "eqrep.train.latent_representation_sweep"}
+COLLECTORS = {"penalty": "eqrep.train.penalty_sweep",
+              "latent-representation": "eqrep.train.latent_representation_sweep"}
 """Systems whose sweeps are summarised (the module's ``collect(root, run_dirs, command)``)."""
 
 
@@ -86,7 +87,8 @@ def run_all(commands: list[tuple[Path, list[str]]], devices: list[str] | None = 
             words = [sys.executable, *words[1:]] if words and words[0] == "python" else words
             LOGGER.info("start %s%s", folder, f" on device {slot}" if slot is not None else "")
             with open(folder / "log.txt", "a") as log:
-                code = subprocess.run(words, stdout=log, stderr=subprocess.STDOUT, env=_environment(slot, width)).returncode
+                env = _environment(slot, width)
+                code = subprocess.run(words, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
             LOGGER.info("%s %s", "done" if code == 0 else f"FAILED (exit {code}, see log.txt):", folder)
             return None if code == 0 else folder
         finally:
