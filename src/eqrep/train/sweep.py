@@ -36,7 +36,7 @@ from pathlib import Path
 from eqrep.train.cli import SYSTEMS, canonical_command, trainer
 from eqrep.train.overrides import OverrideError, apply_overrides
 
-__all__ = ["COLLECTORS", "plan", "run_all", "main"]
+__all__ = ["COLLECTORS", "plan", "run_all", "parser", "runs_of", "main"]
 
 LOGGER = logging.getLogger("eqrep.train")
 COLLECTORS = {"penalty": "eqrep.train.penalty_sweep",
@@ -110,8 +110,8 @@ def _commands_file(path: Path) -> list[tuple[Path, list[str]]]:
     return runs
 
 
-def main(argv: list[str]) -> int:
-    """``python -m eqrep sweep ...``."""
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m eqrep sweep``."""
     p = argparse.ArgumentParser(prog="python -m eqrep sweep", description=__doc__.split("\n")[0])
     p.add_argument("system", nargs="?", choices=sorted(SYSTEMS))
     p.add_argument("--config", default="default")
@@ -124,21 +124,35 @@ def main(argv: list[str]) -> int:
     p.add_argument("--jobs", type=int, default=1, help="CPU: processes at a time")
     p.add_argument("--ship", default=None, metavar="NAME", help="copy the sweep's summary into the package")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    return p
+
+
+def runs_of(args: argparse.Namespace) -> tuple[Path | None, list[tuple[Path, list[str]]]]:
+    """``(the sweep's folder, its runs)`` for parsed arguments (no folder for a commands file).
+
+    Raises:
+        OverrideError: a bad key or value, or a ``--vary`` without values.
+    """
+    if args.commands is not None:
+        return None, _commands_file(args.commands)
+    if args.system is None:
+        raise OverrideError("name a SYSTEM (or --commands FILE)")
+    if any(len(v) < 2 for v in args.vary):
+        raise OverrideError("--vary takes a key and at least one value, e.g. --vary seed 0 1 2")
+    root = args.out or Path(f"data/runs/{args.system}-sweep")
+    return root, plan(args.system, args.config, args.set, args.vary, root)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m eqrep sweep ...``."""
+    p = parser()
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     devices = args.devices.split(",") if args.devices else None
-    if args.commands is not None:
-        runs = _commands_file(args.commands)
-    elif args.system is None:
-        p.error("name a SYSTEM (or --commands FILE)")
-    else:
-        if any(len(v) < 2 for v in args.vary):
-            p.error("--vary takes a key and at least one value, e.g. --vary seed 0 1 2")
-        root = args.out or Path(f"data/runs/{args.system}-sweep")
-        try:
-            runs = plan(args.system, args.config, args.set, args.vary, root)
-        except OverrideError as err:
-            p.error(str(err))
+    try:
+        root, runs = runs_of(args)
+    except OverrideError as err:
+        p.error(str(err))
     if args.dry_run:
         print("\n".join(shlex.join(words) for _, words in runs))
         return 0
@@ -146,7 +160,7 @@ def main(argv: list[str]) -> int:
     if failed:
         LOGGER.error("%d of %d runs failed: %s", len(failed), len(runs), ", ".join(map(str, failed)))
         return 1
-    if args.commands is None and args.system in COLLECTORS:
+    if root is not None and args.system in COLLECTORS:
         collect = importlib.import_module(COLLECTORS[args.system]).collect
         recorded = [a for i, a in enumerate(argv) if a != "--ship" and (i == 0 or argv[i - 1] != "--ship")]
         command = shlex.join(["python", "-m", "eqrep", "sweep", *recorded])
