@@ -14,7 +14,13 @@ __all__ = ["permutation_matrix", "random_permutation", "permute_nodes", "permute
 
 
 def permutation_matrix(perm: Sequence[int] | torch.Tensor) -> torch.Tensor:
-    """Permutation matrix ``P`` with ``P[perm[i], i] = 1``; shape ``(n, n)``."""
+    """Permutation matrix ``P`` with ``P[perm[i], i] = 1``; shape ``(n, n)``.
+
+    >>> permutation_matrix([1, 2, 0])
+    tensor([[0., 0., 1.],
+            [1., 0., 0.],
+            [0., 1., 0.]])
+    """
     perm = torch.as_tensor(perm)
     n = perm.numel()
     p = torch.zeros(n, n)

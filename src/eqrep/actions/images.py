@@ -108,6 +108,11 @@ def act_c4_on_images(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 def act_d4(g: int, images: torch.Tensor) -> torch.Tensor:
     """``D_4`` acting on square images ``(..., H, H)``: element ``g`` of ``dihedral(4)``,
-    ``r^k s^f``, flips the rows ``f`` times, then turns ``k`` quarter turns (exact)."""
+    ``r^k s^f``, flips the rows ``f`` times, then turns ``k`` quarter turns (exact).
+
+    >>> act_d4(1, torch.tensor([[1, 2], [3, 4]]))  # r: a quarter turn counter-clockwise
+    tensor([[2, 4],
+            [1, 3]])
+    """
     k, f = _D4.elements[g]
     return rotate90(torch.flip(images, dims=(-2,)) if f else images, k)

@@ -37,7 +37,13 @@ def field_names(config: Any, prefix: str = "") -> list[str]:
 
 
 def parse_value(text: str, annotation: Any, key: str) -> Any:
-    """``text`` as a value of type ``annotation`` (a field's resolved type hint)."""
+    """``text`` as a value of type ``annotation`` (a field's resolved type hint).
+
+    >>> parse_value("3e-4", float, "lr"), parse_value("1,29,29", tuple[int, ...], "shape")
+    (0.0003, (1, 29, 29))
+    >>> parse_value("none", int | None, "labels") is None
+    True
+    """
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         if text.lower() == "none" and type(None) in args:

@@ -10,7 +10,11 @@ __all__ = ["cosine_factor", "cosine_lr"]
 
 
 def cosine_factor(epoch: int, epochs: int) -> float:
-    """``(1 + cos(pi * epoch / epochs)) / 2``: 1 at epoch 0, falling along a half cosine towards 0."""
+    """``(1 + cos(pi * epoch / epochs)) / 2``: 1 at epoch 0, falling along a half cosine towards 0.
+
+    >>> [round(cosine_factor(e, 4), 3) for e in range(4)]
+    [1.0, 0.854, 0.5, 0.146]
+    """
     return 0.5 * (1 + math.cos(math.pi * epoch / epochs))
 
 
