@@ -3,12 +3,15 @@
 Executing the chapters is `make chapters` (papermill + nbval), not part of these unit tests.
 """
 
+import json
 import re
+import shutil
 
 import pytest
 import yaml
 
-from eqrep.chapters import COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources, out_of_sync
+from eqrep.chapters import (COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources, colab_setup_source, out_of_sync,
+                            repository_url, sync)
 
 from conftest import ROOT
 
@@ -44,7 +47,8 @@ def test_colab_notebooks_are_in_sync():
 
 def test_config_points_colab_at_the_repository():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["repository"]["url"] == REPOSITORY
+    assert REPOSITORY == repository_url(ROOT) == config["repository"]["url"]
+    assert f'SOURCE = "git+{REPOSITORY}.git"' in COLAB_SETUP_SOURCE
     assert config["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
     assert config["sphinx"]["config"]["hide_solutions"] is False
     assert "chapters/*.ipynb" in config["exclude_patterns"]
@@ -69,3 +73,28 @@ def test_chapter_structure(path):
         assert sol, f"exercise {label} needs a solution hidden in a dropdown"
     assert "plt.show()" in text or "plt.subplots" in text, "at least one figure"
     assert re.search(r"```\{prf:", text), "at least one definition/theorem block"
+
+
+def test_a_fork_sets_its_url_in_the_config_only(tmp_path):
+    """A fork changes ``repository.url`` in ``_config.yml``; ``make notebooks`` (sync) then rewrites the
+    set-up cell of every chapter and its ``.ipynb``, and nothing else."""
+    fork = "https://github.com/someone/fork-of-the-book"
+    config = (ROOT / "_config.yml").read_text()
+    assert config.count(REPOSITORY) == 1
+    (tmp_path / "_config.yml").write_text(config.replace(REPOSITORY, fork))
+    (tmp_path / "chapters").mkdir()
+    chapters = CHAPTERS[:2]
+    for md in chapters:
+        for path in (md, md.with_suffix(".ipynb")):
+            shutil.copy(path, tmp_path / "chapters" / path.name)
+    copies = [tmp_path / "chapters" / md.name for md in chapters]
+    assert repository_url(tmp_path) == fork
+    assert out_of_sync(tmp_path) == copies
+    assert sync(tmp_path) == copies
+    assert out_of_sync(tmp_path) == []
+    for md, copy in zip(chapters, copies):
+        assert copy.read_text() == md.read_text().replace(COLAB_SETUP_SOURCE, colab_setup_source(fork))
+        notebook = json.loads(copy.with_suffix(".ipynb").read_text())
+        first = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        assert "".join(first["source"]) == colab_setup_source(fork)
+        assert REPOSITORY not in copy.read_text() + copy.with_suffix(".ipynb").read_text()

@@ -14,12 +14,20 @@ For each of chapters 2, 5 and 6 (a Part I chapter, the QM9 chapter and the escnn
    chapter fails.
 
 Options (environment): ``COLAB_PYTHON`` (a Python 3.13 interpreter; default: found on PATH or
-under pyenv), ``COLAB_CHAPTERS`` (space-separated name prefixes, default ``02 05 06``).
-Runs from ``make colab-check`` with ``.venv/bin/python`` (papermill and uv come from there).
+under pyenv), ``COLAB_CHAPTERS`` (space-separated name prefixes, default ``02 05 06``; ``all``: every
+chapter). Runs from ``make colab-check`` with ``.venv/bin/python`` (uv comes from there).
+
+``--runtime-python PYTHON`` uses an existing runtime instead of step 1: Colab's own runtime image
+(``us-docker.pkg.dev/colab-images/public/runtime``), where the weekly workflow
+``.github/workflows/colab.yml`` runs this script with the image's Python. The chapters then run one
+after the other in that one runtime (what a Colab user who opens several chapters gets), its
+packages are left as they are, and the kernel imports the image's own ``google.colab``. The script
+needs only nbclient and nbformat, which every Jupyter runtime has.
 """
 
 from __future__ import annotations
 
+import argparse
 import glob
 import json
 import os
@@ -33,6 +41,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "colab-check"
 RUNTIME = ROOT / "tools" / "colab_runtime.txt"
+SOURCE = re.compile(r'^(\s*SOURCE = )"git\+[^"]+"$', flags=re.M)  # the set-up cell's install source
+STARTUP = """\
+try:  # Colab's kernel has imported google.colab before the first cell (tools/colab_check.py)
+    import google.colab  # noqa: F401
+except Exception:  # noqa: BLE001 - a runtime where it cannot be imported: a stand-in, as in make_runtime
+    import sys
+    import types
+
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+"""
 UNCHANGED = ("numpy", "torch")  # Colab's own builds: the set-up cell must keep them
 VERSIONS = ("import importlib.metadata, json; print(json.dumps({d.metadata['Name'].lower(): d.version "
             "for d in importlib.metadata.distributions()}))")
@@ -76,7 +94,7 @@ def kernel(folder: Path, python: Path, data_dir: Path) -> dict[str, str]:
     ipython_dir = folder / "ipython"
     startup = ipython_dir / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
-    (startup / "00-colab.py").write_text("import google.colab  # noqa: F401  (Colab's kernel has it)\n")
+    (startup / "00-colab.py").write_text(STARTUP)
     spec_dir = folder / "jupyter" / "kernels" / "colab"
     spec_dir.mkdir(parents=True, exist_ok=True)
     env = {"IPYTHONDIR": str(ipython_dir), "EQREP_DATA_DIR": str(data_dir), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
@@ -88,15 +106,12 @@ def kernel(folder: Path, python: Path, data_dir: Path) -> dict[str, str]:
 
 def colab_notebook(chapter: Path, out: Path) -> Path:
     """The chapter's Colab notebook with its set-up cell pointed at this checkout."""
-    from eqrep.chapters import REPOSITORY
-
     notebook = json.loads(chapter.with_suffix(".ipynb").read_text())
     first = next(c for c in notebook["cells"] if c["cell_type"] == "code")
-    source = "".join(first["source"])
-    url = f"git+{REPOSITORY}.git"
-    if url not in source:
-        raise SystemExit(f"error: the set-up cell of {chapter.name} does not install from {url}")
-    first["source"] = source.replace(url, f"file://{ROOT}")
+    source, found = SOURCE.subn(rf'\1"file://{ROOT}"', "".join(first["source"]))
+    if found != 1:
+        raise SystemExit(f"error: the set-up cell of {chapter.name} has no `SOURCE = \"git+...\"` line")
+    first["source"] = source
     out.write_text(json.dumps(notebook))
     return out
 
@@ -107,16 +122,34 @@ def setup_cell_output(executed: Path) -> str:
     return "".join("".join(o.get("text", "")) for o in first.get("outputs", []))
 
 
-def check_chapter(chapter: Path, python313: str) -> list[str]:
-    """Run one chapter in a fresh Colab-like runtime; returns the problems found (empty: passed)."""
-    import papermill
+def execute(notebook: Path, executed: Path, cwd: Path) -> None:
+    """Execute ``notebook`` top to bottom with the kernel ``colab`` in ``cwd``; the executed notebook,
+    complete or up to the failing cell, is written to ``executed``."""
+    import nbformat
+    from nbclient import NotebookClient
 
+    nb = nbformat.read(notebook, as_version=4)
+    try:
+        client = NotebookClient(nb, kernel_name="colab", timeout=None, resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+    finally:
+        nbformat.write(nb, executed)
+
+
+def check_chapter(chapter: Path, python313: str | None, runtime: str | None = None) -> list[str]:
+    """Run one chapter in a fresh Colab-like runtime, or in the existing ``runtime`` (a Python
+    interpreter); returns the problems found (empty: passed)."""
     folder = WORK / chapter.stem
+    folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    python = make_runtime(folder / "runtime", python313)
+    if runtime:
+        python = Path(shutil.which(runtime) or runtime)
+    else:
+        python = make_runtime(folder / "runtime", python313)
     before = installed_versions(python)
-    print(f"{chapter.stem}: Colab-like runtime ready in {time.perf_counter() - started:.0f} s "
-          f"(Python 3.13, {len(before)} packages, numpy {before['numpy']}, torch {before['torch']})", flush=True)
+    print(f"{chapter.stem}: {'runtime' if runtime else 'Colab-like runtime'} {python} ready in "
+          f"{time.perf_counter() - started:.0f} s ({len(before)} packages, numpy {before['numpy']}, "
+          f"torch {before['torch']})", flush=True)
     os.environ.update(kernel(folder, python, folder / "data"))
     content = folder / "content"  # Colab's working folder
     content.mkdir(exist_ok=True)
@@ -124,8 +157,7 @@ def check_chapter(chapter: Path, python313: str) -> list[str]:
     executed = folder / f"{chapter.stem}.executed.ipynb"
     problems, started = [], time.perf_counter()
     try:
-        papermill.execute_notebook(str(notebook), str(executed), kernel_name="colab", cwd=str(content),
-                                   progress_bar=False, request_save_on_cell_execute=False)
+        execute(notebook, executed, content)
     except Exception as err:  # noqa: BLE001 - report and go on with the next chapter
         problems.append(f"the chapter failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
     seconds = time.perf_counter() - started
@@ -145,14 +177,20 @@ def check_chapter(chapter: Path, python313: str) -> list[str]:
     return problems
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runtime-python", default=None,
+                        help="run the chapters in this existing runtime (e.g. Colab's image), not in fresh ones")
+    args = parser.parse_args(argv)
     started = time.perf_counter()
-    python313 = find_python313()
+    python313 = None if args.runtime_python else find_python313()
     prefixes = os.environ.get("COLAB_CHAPTERS", "02 05 06").split()
-    chapters = [p for p in sorted((ROOT / "chapters").glob("*.md")) if p.name[:2] in prefixes]
+    chapters = [p for p in sorted((ROOT / "chapters").glob("*.md"))
+                if "all" in prefixes or p.name[:2] in prefixes]
     WORK.mkdir(parents=True, exist_ok=True)
-    print(f"colab-check: chapters {', '.join(p.stem for p in chapters)} with {python313}", flush=True)
-    failures = {p.stem: check_chapter(p, python313) for p in chapters}
+    print(f"colab-check: chapters {', '.join(p.stem for p in chapters)} with "
+          f"{args.runtime_python or python313}", flush=True)
+    failures = {p.stem: check_chapter(p, python313, args.runtime_python) for p in chapters}
     failed = {k: v for k, v in failures.items() if v}
     print(f"colab-check: {len(chapters) - len(failed)} of {len(chapters)} chapters passed "
           f"in {time.perf_counter() - started:.0f} s")

@@ -11,7 +11,9 @@ Run by ``make`` with ``.venv/bin/python``; says what it installs and how large i
    leaves out);
 4. if the torch that was installed is PyPI's CUDA build: the CUDA libraries it pins (those are
    left out of the lock because they belong to one build of torch);
-5. the book's package ``eqrep`` in editable mode.
+5. the book's package ``eqrep`` in editable mode;
+6. the kernel configuration of the environment (``etc/ipython/ipython_kernel_config.py``, see
+   ``KERNEL_CONFIG``).
 
 Bytecode is compiled at install time (``--compile-bytecode``): with ``PYTHONDONTWRITEBYTECODE``
 set, as on some machines, Python would otherwise recompile torch on every import (twice as slow).
@@ -33,6 +35,22 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
 UV_VERSION = "0.13.9"
 PIP = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+KERNEL_CONFIG = '''\
+# Kernel configuration of the book's environment, written by tools/install_env.py (`make`).
+# jupyter-book (through jupyter-cache and nbclient) and papermill start each chapter's kernel on
+# 127.0.0.1 over TCP, and jupyter-book has no setting for transport encryption; ipykernel then logs
+# "Kernel is running over TCP without encryption ..." once per chapter into the output of `make book`
+# and `make test`. This filter drops that one message; the kernel's other messages are kept.
+import logging
+
+
+class _LocalTcpNotice(logging.Filter):
+    def filter(self, record):
+        return "running over TCP without encryption" not in record.getMessage()
+
+
+logging.getLogger("IPKernelApp").addFilter(_LocalTcpNotice())
+'''
 
 
 def pip_find_links() -> list[str]:
@@ -108,6 +126,9 @@ def main() -> int:
     else:
         print(f"  torch {importlib.metadata.version('torch')}: CPU build, no CUDA libraries needed", flush=True)
     run(install + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)])
+    kernel_config = venv / "etc" / "ipython" / "ipython_kernel_config.py"  # read from sys.prefix/etc/ipython
+    kernel_config.parent.mkdir(parents=True, exist_ok=True)
+    kernel_config.write_text(KERNEL_CONFIG)
     print(f"Installed in {time.perf_counter() - started:.0f} s; {venv} holds {folder_size(venv) / 1e9:.1f} GB.")
     return 0
 

@@ -5,7 +5,7 @@ each chapter has a generated twin ``chapters/*.ipynb`` (no outputs) that must st
 
 Command line::
 
-    python -m eqrep.chapters sync            # regenerate chapters/*.ipynb from chapters/*.md
+    python -m eqrep.chapters sync            # regenerate chapters/*.ipynb and set-up cells (_config.yml)
     python -m eqrep.chapters check           # exit 1 if any .ipynb is out of sync
     python -m eqrep.chapters execute --out build/executed   # run every chapter with papermill
 """
@@ -13,16 +13,28 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["COLAB_SETUP_SOURCE", "chapter_sources", "notebook_text", "out_of_sync", "sync", "execute"]
+__all__ = ["COLAB_SETUP_SOURCE", "REPOSITORY", "repository_url", "colab_setup_source", "chapter_sources",
+           "notebook_text", "out_of_sync", "sync", "execute"]
 
-REPOSITORY = "https://github.com/eqrep/interpreting-equivariant-representations"
-"""Public repository of the book (also ``repository.url`` in ``_config.yml``)."""
+ROOT = Path(__file__).resolve().parents[2]
 
-COLAB_SETUP_SOURCE = f"""\
+
+def repository_url(root: Path | str = ROOT) -> str:
+    """The book's repository: ``repository.url`` of ``root/_config.yml``, the one place it is set (the
+    repository, issue and Colab launch buttons and the chapters' set-up cell all come from it)."""
+    import yaml
+
+    return yaml.safe_load(Path(root, "_config.yml").read_text())["repository"]["url"].rstrip("/")
+
+
+def colab_setup_source(repository: str) -> str:
+    """Source of the first code cell of every chapter: installs ``eqrep`` from ``repository`` on Colab."""
+    return f"""\
 # Colab set-up: installs the book's package `eqrep` (skipped when not on Colab). It keeps
 # Colab's numpy and torch; escnn comes without its SO(3)-only dependencies (eqrep.escnn_compat).
 import sys
@@ -32,7 +44,7 @@ if "google.colab" in sys.modules:
     import os
     import subprocess
 
-    SOURCE = "git+{REPOSITORY}.git"
+    SOURCE = "git+{repository}.git"
 
     def versions():
         return {{d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions()}}
@@ -50,7 +62,13 @@ if "google.colab" in sys.modules:
         os.kill(os.getpid(), 9)
     print(f"eqrep installed: {{len(after) - len(before)}} new packages; numpy {{after['numpy']}}, "
           f"torch {{after['torch']}}")"""
-"""Source of the first code cell of every chapter (checked by the tests)."""
+
+
+REPOSITORY = repository_url()
+"""Public repository of the book (``repository.url`` in ``_config.yml``)."""
+
+COLAB_SETUP_SOURCE = colab_setup_source(REPOSITORY)
+"""Source of the first code cell of every chapter (checked by the tests; ``make notebooks`` writes it)."""
 
 
 def chapter_sources(root: Path | str = ".") -> list[Path]:
@@ -72,20 +90,37 @@ def notebook_text(md_path: Path) -> str:
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+def with_setup_cell(text: str, source: str) -> str:
+    """A chapter's text with its first code cell (the hidden Colab set-up cell) set to ``source``."""
+    first = re.search(r"^```\{code-cell\}[^\n]*\n(:tags: \[remove-cell\]\n\n)?", text, flags=re.M)
+    if not first or not first.group(1):
+        raise ValueError("the first code cell is not the Colab set-up cell (tagged remove-cell)")
+    end = text.index("\n```", first.end())
+    return text[:first.end()] + source + text[end:]
+
+
 def out_of_sync(root: Path | str = ".") -> list[Path]:
-    """Chapters whose ``.ipynb`` twin is missing or differs from a fresh conversion."""
+    """Chapters whose set-up cell differs from ``colab_setup_source`` for the repository of
+    ``root/_config.yml``, or whose ``.ipynb`` twin is missing or differs from a fresh conversion."""
+    source = colab_setup_source(repository_url(root))
     stale = []
     for md in chapter_sources(root):
         ipynb = md.with_suffix(".ipynb")
-        if not ipynb.exists() or ipynb.read_text() != notebook_text(md):
+        text = md.read_text()
+        if (with_setup_cell(text, source) != text or not ipynb.exists()
+                or ipynb.read_text() != notebook_text(md)):
             stale.append(md)
     return stale
 
 
 def sync(root: Path | str = ".") -> list[Path]:
-    """Regenerate every stale ``chapters/*.ipynb``; returns the chapters rewritten."""
+    """Rewrite every stale chapter's set-up cell and ``.ipynb`` twin; returns the chapters rewritten."""
+    source = colab_setup_source(repository_url(root))
     stale = out_of_sync(root)
     for md in stale:
+        text = md.read_text()
+        if with_setup_cell(text, source) != text:
+            md.write_text(with_setup_cell(text, source))
         md.with_suffix(".ipynb").write_text(notebook_text(md))
     return stale
 
@@ -121,7 +156,7 @@ def execute(out_dir: Path | str, root: Path | str = ".", only: str | None = None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eqrep.chapters", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="regenerate chapters/*.ipynb from chapters/*.md")
+    sub.add_parser("sync", help="regenerate chapters/*.ipynb and the set-up cells (URL from _config.yml)")
     sub.add_parser("check", help="fail if a chapters/*.ipynb is out of sync")
     ex = sub.add_parser("execute", help="execute every chapter with papermill")
     ex.add_argument("--out", default="build/executed")
@@ -129,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sync":
         for md in sync():
-            print(f"wrote {md.with_suffix('.ipynb')}")
+            print(f"synced {md} and {md.with_suffix('.ipynb')}")
     elif args.command == "check":
         stale = out_of_sync()
         for md in stale:
