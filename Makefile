@@ -48,7 +48,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests
 
 chapters: $(STAMP)
-	$(PY) -m eqrep.chapters execute --out $(EXECUTED)
+	$(PY) tools/chapters.py execute --out $(EXECUTED)
 	$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(EXECUTED)
 	$(PY) tools/check_book.py outputs $(EXECUTED)
 
@@ -61,7 +61,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench.py
 
 notebooks: $(STAMP)
-	$(PY) -m eqrep.chapters sync
+	$(PY) tools/chapters.py sync
 
 lock: $(STAMP)
 	$(PY) tools/lock.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import torch
 from eqrep.groups import cyclic, dihedral, direct_product, symmetric
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the book tooling (tools/) is tested too, but not installed
+    sys.path.insert(0, str(ROOT))
 
 GROUPS = {
     "C_1": lambda: cyclic(1),

@@ -107,7 +107,7 @@ def test_launch_check_wants_a_colab_button_on_every_notebook_page(tmp_path):
     assert check_book.launch_problems(html, root) == [
         "chapters/b.html: the Colab button opens chapters/b.ipynb, which is not in the repository",
         f"chapters/c.html: no Colab launch button opening {colab.format('c')}",
-        f"chapters/c.html: the Colab button opens chapters/c.ipynb, which is not in the repository"]
+        "chapters/c.html: the Colab button opens chapters/c.ipynb, which is not in the repository"]
 
 
 def test_output_check_flags_warnings_but_not_ordinary_output(tmp_path):

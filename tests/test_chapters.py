@@ -10,10 +10,16 @@ import shutil
 import pytest
 import yaml
 
-from eqrep.chapters import (COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources, colab_setup_source, out_of_sync,
-                            repository_url, sync)
-
 from conftest import ROOT
+from tools.chapters import (
+    COLAB_SETUP_SOURCE,
+    REPOSITORY,
+    chapter_sources,
+    colab_setup_source,
+    out_of_sync,
+    repository_url,
+    sync,
+)
 
 CHAPTERS = chapter_sources(ROOT)
 
@@ -61,7 +67,7 @@ def test_chapter_structure(path):
     assert cells, "no code cells"
     first = cells[0]
     assert first.startswith(":tags: [remove-cell]\n"), "first cell must be the hidden Colab set-up cell"
-    assert first.split("\n", 2)[2].strip() == COLAB_SETUP_SOURCE.strip(), "Colab cell differs from eqrep.chapters"
+    assert first.split("\n", 2)[2].strip() == COLAB_SETUP_SOURCE.strip(), "Colab cell differs from tools/chapters.py"
     assert any(c.startswith(":tags: [parameters]") for c in cells), "no papermill parameters cell"
     assert re.search(r"^# \d+\. ", text, flags=re.M), "title must be '# N. Title'"
     assert "Learning objectives" in text
@@ -92,7 +98,7 @@ def test_a_fork_sets_its_url_in_the_config_only(tmp_path):
     assert out_of_sync(tmp_path) == copies
     assert sync(tmp_path) == copies
     assert out_of_sync(tmp_path) == []
-    for md, copy in zip(chapters, copies):
+    for md, copy in zip(chapters, copies, strict=True):
         assert copy.read_text() == md.read_text().replace(COLAB_SETUP_SOURCE, colab_setup_source(fork))
         notebook = json.loads(copy.with_suffix(".ipynb").read_text())
         first = next(c for c in notebook["cells"] if c["cell_type"] == "code")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from eqrep.chapters import COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources
+from tools.chapters import COLAB_SETUP_SOURCE, REPOSITORY, chapter_sources
 
 sys.path.insert(0, str(ROOT / "tools"))
 import colab_check  # noqa: E402

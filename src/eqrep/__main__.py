@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"train": "eqrep.train.cli", "sweep": "eqrep.train.sweep", "chapters": "eqrep.chapters"}
+COMMANDS = {"train": "eqrep.train.cli", "sweep": "eqrep.train.sweep"}
 
 
 def main(argv: list[str] | None = None) -> int:

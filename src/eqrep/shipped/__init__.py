@@ -20,7 +20,8 @@ REPRODUCE: dict[str, str] = {
     "graph_vae": "python -m eqrep train graph-vae --config default --out data/runs/graph_vae --ship graph_vae",
     # chapter 6 (about 10 and 2 minutes)
     "so2_classifier": "python -m eqrep train so2-classifier --config default --out data/runs/so2 --ship so2_classifier",
-    "so2_classifier_cnn": "python -m eqrep train so2-classifier --config cnn --out data/runs/cnn --ship so2_classifier_cnn",
+    "so2_classifier_cnn": "python -m eqrep train so2-classifier --config cnn --out data/runs/cnn "
+                          "--ship so2_classifier_cnn",
     # chapter 7 (one to two minutes per run)
     "latent_representation_c2_typeface": f"{_LATENT} c2-typeface --vary seed 0 1 2 3 4 "
                                          "--out data/runs/latent_c2 --ship latent_representation_c2_typeface",

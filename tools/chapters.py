@@ -5,9 +5,9 @@ each chapter has a generated twin ``chapters/*.ipynb`` (no outputs) that must st
 
 Command line::
 
-    python -m eqrep.chapters sync            # regenerate chapters/*.ipynb and set-up cells (_config.yml)
-    python -m eqrep.chapters check           # exit 1 if any .ipynb is out of sync
-    python -m eqrep.chapters execute --out build/executed   # run every chapter with papermill
+    python tools/chapters.py sync            # regenerate chapters/*.ipynb and set-up cells (_config.yml)
+    python tools/chapters.py check           # exit 1 if any .ipynb is out of sync
+    python tools/chapters.py execute --out build/executed   # run every chapter with papermill
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 __all__ = ["COLAB_SETUP_SOURCE", "REPOSITORY", "repository_url", "colab_setup_source", "chapter_sources",
            "notebook_text", "out_of_sync", "sync", "execute"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def repository_url(root: Path | str = ROOT) -> str:
@@ -50,8 +50,9 @@ if "google.colab" in sys.modules:
         return {{d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions()}}
 
     before = versions()
+    keep = [f"{{name}}=={{before[name]}}" for name in ("numpy", "torch")]  # Colab's own builds stay
     pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run(pip + [f"eqrep[colab] @ {{SOURCE}}"], check=True)
+    subprocess.run(pip + [f"eqrep[colab] @ {{SOURCE}}", *keep], check=True)
     subprocess.run(pip + ["--no-deps", "escnn==1.0.11"], check=True)
     after = versions()
     owners = importlib.metadata.packages_distributions()
@@ -154,7 +155,7 @@ def execute(out_dir: Path | str, root: Path | str = ".", only: str | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eqrep.chapters", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/chapters.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sync", help="regenerate chapters/*.ipynb and the set-up cells (URL from _config.yml)")
     sub.add_parser("check", help="fail if a chapters/*.ipynb is out of sync")
