@@ -3,12 +3,15 @@ import pytest
 import torch
 
 from eqrep.analysis.graph_vae import (
+    decode_latents,
+    decoded_smiles,
     encode_graphs,
     hamming_distance,
     hamming_steps,
     interpolate,
     invariant_representations,
     knn_mae,
+    sample_quality,
 )
 from eqrep.data.qm9 import smiles_to_dense
 from eqrep.models.graph_vae import GraphVAE, GraphVAEConfig
@@ -88,3 +91,33 @@ def test_encode_permutes_consistently_and_interpolation_endpoints():
     # the endpoints decode to the same graphs up to relabelling (sorted multiset of node types)
     np.testing.assert_array_equal(np.sort(nodes_eq[0]), np.sort(nodes_inv[0]))
     assert edges_eq.shape == (5, 9, 9)
+
+
+class _FixedDecoder(torch.nn.Module):
+    """Decodes latent ``b`` to the ``b mod len(graphs)``-th of fixed graphs (a stand-in for a model)."""
+
+    def __init__(self, smiles):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.graphs = [smiles_to_dense(s) if s else (np.zeros(9, int), np.full((9, 9), 1)) for s in smiles]
+
+    def decode_graphs(self, z):
+        picks = [self.graphs[b % len(self.graphs)] for b in range(len(z))]
+        return (torch.as_tensor(np.stack([p[0] for p in picks])), torch.as_tensor(np.stack([p[1] for p in picks])))
+
+
+def test_decoding_and_smiles_of_fixed_graphs():
+    model = _FixedDecoder(["CCO", "c1ccoc1", None])  # None: nine slots all bonded -- no valid molecule
+    nodes, edges = decode_latents(model, np.zeros((3, 9)))
+    assert nodes.shape == (3, 9) and edges.shape == (3, 9, 9)
+    assert decoded_smiles(nodes, edges) == ["CCO", "c1ccoc1", None]
+
+
+def test_sample_quality_hand_computed():
+    # 10 samples cycle through: CCO, CCO, invalid, C#N, c1ccoc1 -> valid 8/10 (CCO x4, C#N x2, c1ccoc1 x2),
+    # distinct valid 3 -> unique 3/8; known: CCO -> novel 2/3
+    model = _FixedDecoder(["CCO", "CCO", None, "C#N", "c1ccoc1"])
+    q = sample_quality(model, 10, known_smiles=["CCO"], seed=0)
+    assert q == {"valid": 0.8, "unique": 3 / 8, "novel": 2 / 3}
+    empty = sample_quality(_FixedDecoder([None]), 4, known_smiles=[])
+    assert empty == {"valid": 0.0, "unique": 0.0, "novel": 0.0}

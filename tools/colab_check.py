@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the chapters in this existing runtime (e.g. Colab's image), not in fresh ones")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    for key in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        os.environ.pop(key, None)  # pip as on Colab: PyPI only, not this machine's local indexes and wheels
+    os.environ["PIP_CONFIG_FILE"] = os.devnull
     python313 = None if args.runtime_python else find_python313()
     prefixes = os.environ.get("COLAB_CHAPTERS", "02 05 06").split()
     chapters = [p for p in sorted((ROOT / "chapters").glob("*.md"))

@@ -6,7 +6,11 @@
 * :func:`interpolate` -- the equivariant path ``(1 - alpha) z1 + alpha z2`` and the invariant
   path ``(1 - alpha) s(z1) + alpha s(z2)``, decoded to graphs, for one pair or many at once;
 * :func:`hamming_steps` -- Hamming distances between consecutive decoded graphs (batched);
-* :func:`knn_mae` -- kNN-regression MAE against ``k`` (scikit-learn).
+* :func:`knn_mae` -- kNN-regression MAE against ``k`` (scikit-learn);
+* :func:`decode_latents` and :func:`decoded_smiles` -- the most likely graph of each latent and its
+  canonical SMILES (``None``: not a valid molecule, by RDKit's sanitisation);
+* :func:`sample_quality` -- valid / unique / novel fractions of graphs decoded from prior samples
+  (the usual definitions: unique among the valid ones, novel among the unique ones).
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import numpy as np
 import torch
 from sklearn.neighbors import KNeighborsRegressor
 
-from eqrep.data.qm9 import one_hot_graphs
+from eqrep.data.qm9 import MAX_NODES, dense_to_smiles, one_hot_graphs
 from eqrep.invariants import POOLINGS, sort_nodes
 from eqrep.models.graph_vae import GraphVAE
 
 __all__ = ["encode_graphs", "invariant_representations", "interpolate", "hamming_distance", "hamming_steps",
-           "knn_mae"]
+           "knn_mae", "decode_latents", "decoded_smiles", "sample_quality"]
 
 
 @torch.no_grad()
@@ -148,3 +152,36 @@ def knn_mae(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y
         pred = model.predict(test_x).reshape(len(test_x), -1)
         out[row] = np.abs(pred - np.asarray(test_y).reshape(len(test_y), -1)).mean(axis=0)
     return out
+
+
+@torch.no_grad()
+def decode_latents(model: GraphVAE, z: np.ndarray | torch.Tensor, batch_size: int = 4096
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The most likely graph of each latent ``z`` ``(M, n)`` (one channel): node types ``(M, n)`` and
+    edge types ``(M, n, n)``."""
+    device = next(model.parameters()).device
+    flat = torch.as_tensor(np.asarray(z), dtype=torch.float32, device=device)[..., None]
+    parts = [model.decode_graphs(flat[s:s + batch_size]) for s in range(0, len(flat), batch_size)]
+    return torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy()
+
+
+def decoded_smiles(nodes: np.ndarray, edges: np.ndarray) -> list[str | None]:
+    """Canonical SMILES of graphs (node types ``(M, n)``, edge types ``(M, n, n)``); ``None`` where a
+    graph is not a valid molecule."""
+    return [dense_to_smiles(v, e) for v, e in zip(nodes, edges, strict=True)]
+
+
+def sample_quality(model: GraphVAE, n: int, known_smiles: Sequence[str], seed: int = 0) -> dict[str, float]:
+    """Decode ``n`` latents ``z ~ N(0, I)`` ``(n, 9)`` (QM9's nine slots) and measure the molecules (RDKit).
+
+    Returns:
+        ``valid`` (valid molecules / ``n``), ``unique`` (distinct valid molecules / valid ones) and
+        ``novel`` (distinct valid molecules not in ``known_smiles``, canonical SMILES, / distinct
+        valid ones); ``0.0`` where a denominator is empty.
+    """
+    z = torch.randn(n, MAX_NODES, generator=torch.Generator().manual_seed(seed)).numpy()
+    smiles = [s for s in decoded_smiles(*decode_latents(model, z)) if s is not None]
+    distinct = set(smiles)
+    known = set(known_smiles)
+    return {"valid": len(smiles) / n, "unique": len(distinct) / len(smiles) if smiles else 0.0,
+            "novel": len(distinct - known) / len(distinct) if distinct else 0.0}
