@@ -220,7 +220,9 @@ def test_rotated_digits(monkeypatch):
     data, upright = T.load_data(config, verbose=False), T.load_data(upright_config, verbose=False)
     assert data.train_x.shape == (30, 1, 29, 29) and data.test_x.shape == (20, 1, 29, 29)
     assert data.source.endswith("rotated by random angles") and torch.equal(data.test_y, upright.test_y)
-    expected, angles = mnist.rotate_digits(upright.test_x[:, 0], seed=3)  # the test split's seed
+    from eqrep.actions import rotate_digits
+
+    expected, angles = rotate_digits(upright.test_x[:, 0], seed=3)  # the test split's seed
     torch.testing.assert_close(data.test_x, expected)
     assert np.ptp(angles) > 1.0  # every digit has its own angle
     with pytest.raises(ValueError, match="29, 29"):

@@ -78,8 +78,8 @@ class SO2Classifier(nn.Module):
         layers: list[enn.EquivariantModule] = []
         current = self.in_type
         paddings = (1, 2, 2, 2, 2, 1)
-        layers = zip(config.channels, config.kernel_sizes, paddings, strict=True)
-        for i, (channels, kernel, padding) in enumerate(layers):
+        specs = zip(config.channels, config.kernel_sizes, paddings, strict=True)
+        for i, (channels, kernel, padding) in enumerate(specs):
             activation = enn.FourierELU(self.gspace, channels, irreps=irreps, N=config.fourier_samples, inplace=True)
             layers += [enn.R2Conv(current, activation.in_type, kernel_size=kernel, padding=padding, bias=False),
                        enn.IIDBatchNorm2d(activation.in_type), activation]
