@@ -393,14 +393,24 @@ def real_cyclic_multiplicities(rep: Representation) -> dict[str, int]:
     Each eigenvalue is rounded to the nearest ``n``-th root of unity ``exp(2 pi i k / n)``; the
     real irreducible ``rot_k`` (``1 <= k < n/2``) accounts for the conjugate pair ``k, n-k``.
     Returns counts keyed ``"trivial"``, ``"sign"`` (``n`` even) and ``"rot{k}"``.
+
+    Raises:
+        ValueError: the group is not given by a single generator (the decision is by structure,
+            not by name: ``direct_product(cyclic(2), cyclic(3))`` has two generators and is refused),
+            or the snapped eigenvalues are not closed under conjugation (a complex representation:
+            use :func:`multiplicities`).
     """
     group = rep.group
-    if not group.name.startswith("C_"):
-        raise ValueError(f"eigenvalue snapping needs a cyclic group, got {group.name}")
+    if len(group.generators) != 1:
+        raise ValueError(f"eigenvalue snapping needs a cyclic group given by one generator; {group.name} has "
+                         f"{len(group.generators)} generators {group.generator_names}")
     n = group.order
     eig = np.linalg.eigvals(rep.generator_matrices[0])
     k = np.rint(np.angle(eig) / (2 * np.pi / n)).astype(int) % n
     counts = np.bincount(k, minlength=n)
+    if not np.array_equal(counts[1:], counts[1:][::-1]):
+        raise ValueError(f"the eigenvalues of rho(r) snap to the roots {counts.tolist()} (k = 0..{n - 1}), which are "
+                         "not closed under conjugation: not a real representation; use multiplicities()")
     out = {"trivial": int(counts[0])}
     if n % 2 == 0:
         out["sign"] = int(counts[n // 2])

@@ -1,0 +1,72 @@
+"""Print the mutation score of each core module after ``mutmut run`` (used by ``make mutation``).
+
+Run from the folder that holds mutmut's ``mutants/`` (``build/mutation``), with mutmut importable.
+Score = mutants detected (killed, timed out) / all mutants of the module. Survivors listed in
+``tests/MUTATION.md`` (a line ``- `mutant name`: why it is equivalent``) are counted apart; any
+other survivor is printed, and the exit status is 1 while one is left.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.stats import status_by_exit_code
+
+DETECTED = {"killed", "timeout", "caught by type check"}
+EXPLAINED = re.compile(r"^- `([\w.]+__mutmut_\d+)`")
+
+
+def explained_mutants(notes: Path) -> set[str]:
+    """Mutant names listed as equivalent in ``notes`` (``tests/MUTATION.md``)."""
+    if not notes.exists():
+        return set()
+    return {m.group(1) for line in notes.read_text().splitlines() if (m := EXPLAINED.match(line))}
+
+
+def module_results(root: Path = Path(".")) -> dict[str, dict[str, str]]:
+    """``{module path: {mutant name: status}}`` for every ``*.py.meta`` under ``root/mutants/src``."""
+    out = {}
+    for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
+        path = meta.relative_to(root / "mutants").with_suffix("")  # src/eqrep/groups.py
+        data = SourceFileMutationData(path=path)
+        data.meta_path = meta
+        data.load()
+        if data.exit_code_by_key:
+            out[str(path)] = {k: status_by_exit_code[v] for k, v in data.exit_code_by_key.items()}
+    return out
+
+
+def main() -> int:
+    results = module_results()
+    if not results:
+        print("no mutmut results under mutants/; run `make mutation`")
+        return 1
+    explained = explained_mutants(Path("tests/MUTATION.md"))
+    unexplained = []
+    print(f"{'module':<42} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'other':>6} {'score':>7}")
+    for path, statuses in results.items():
+        counts = Counter(statuses.values())
+        detected = sum(counts[s] for s in DETECTED)
+        equivalent = sum(1 for k, s in statuses.items() if s not in DETECTED and k in explained)
+        left = [(k, s) for k, s in statuses.items() if s not in DETECTED and k not in explained]
+        unexplained += left
+        total = len(statuses)
+        print(f"{path:<42} {total:>7} {detected:>7} {equivalent:>7} {len(left):>6} {100 * detected / total:>6.1f}%")
+    stale = explained - {k for statuses in results.values() for k in statuses}
+    if stale:
+        print(f"\ntests/MUTATION.md names {len(stale)} mutants that no longer exist: {sorted(stale)}")
+    if unexplained:
+        print(f"\n{len(unexplained)} mutants neither killed nor explained (`mutmut show NAME` in build/mutation):")
+        for name, status in sorted(unexplained):
+            print(f"  {name}  ({status})")
+        return 1
+    print("\nevery surviving mutant is explained in tests/MUTATION.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
