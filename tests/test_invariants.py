@@ -163,9 +163,11 @@ def test_quotient_distances_with_several_channels_match_by_hand():
 
 def test_quotient_distance_group_is_the_smallest_distance_over_the_group():
     c4 = standard(cyclic(4)).matrices  # rotations by multiples of 90 degrees
-    z1, z2 = np.array([1.0, 0.0]), np.array([0.0, 2.0])
-    assert quotient_distance_group(z1, z2, c4) == pytest.approx(1.0)
-    assert quotient_distance_group(z1, z2, c4[:1]) == pytest.approx(np.sqrt(5.0))
+    z1, z2 = np.array([1.0, 1.0]), np.array([0.0, 2.0])
+    assert quotient_distance_group(z1, z2, c4) == pytest.approx(np.sqrt(2.0))  # |z1| vs |z2|: sqrt 2 apart
+    assert quotient_distance_group(z1, z2, c4[:1]) == pytest.approx(np.sqrt(2.0))
+    c3 = standard(cyclic(3)).matrices  # no rotation by 180 degrees: z2 and -z2 are in different orbits
+    assert quotient_distance_group(np.array([0.0, -2.0]), z2, c3) == pytest.approx(2 * np.sqrt(2 - 2 * np.cos(np.pi / 3)))
 
 
 def test_pool_nodes_pools_the_node_axis():
@@ -173,6 +175,7 @@ def test_pool_nodes_pools_the_node_axis():
     torch.testing.assert_close(pool_nodes(z, "sum"), z.sum(1))
     torch.testing.assert_close(pool_nodes(z, "std"), z.std(1, unbiased=False))
     assert pool_nodes(z, "max").shape == (2, 2)
+    assert pool_nodes(z[0], "mean").tolist() == [2.0, 3.0]  # (n, C) without a batch axis
     with pytest.raises(ValueError, match=r"needs shape \(..., n, C\), got \(3,\)"):
         pool_nodes(torch.zeros(3), "sum")
 
@@ -189,4 +192,5 @@ def test_random_invariant_linear_map_has_the_documented_shape_and_distribution()
     assert a.mean() == pytest.approx(0.0, abs=0.01)
     assert a.var() == pytest.approx(1 / 5, rel=0.05)  # W has entries N(0, 1/d)
     np.testing.assert_array_equal(random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=1))
+    np.testing.assert_array_equal(random_invariant_linear_map(eye, 3), random_invariant_linear_map(eye, 3, seed=0))
     assert not np.array_equal(random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=2))

@@ -256,3 +256,15 @@ def test_modules_compute_their_functional_form(module, order, gen):
         naive = module(3, 2, naive=True).double()
         naive.load_state_dict(layer.state_dict())
         torch.testing.assert_close(naive(x), getattr(P, module.kind + "_naive")(x, layer.weight, layer.bias, *extra))
+
+
+@pytest.mark.parametrize("module, order", [(P.NodeToNode, 1), (P.NodeToEdge, 1), (P.EdgeToNode, 2), (P.EdgeToEdge, 2)])
+def test_the_naive_flag_chooses_the_definition(module, order, gen, monkeypatch):
+    # both forms give the same numbers, so which one ran is observed by replacing them
+    calls = []
+    for name in (module.kind, module.kind + "_naive"):
+        monkeypatch.setattr(P, name, lambda *args, _name=name: calls.append(_name) or args[0])
+    x = _input(order, gen, b=1, n=3, c=2)
+    module(2, 2)(x)
+    module(2, 2, naive=True)(x)
+    assert calls == [module.kind, module.kind + "_naive"]

@@ -407,3 +407,20 @@ def test_character_table_values_are_exactly_real_where_real():
         v = character_table(g).values
         real_rows = np.abs(v.imag).max(axis=1) < 1e-9
         assert (v[real_rows].imag == 0).all() and ((np.abs(v.real) > 1e-12) | (v.real == 0)).all()
+
+
+def test_sums_and_products_need_representations_of_one_group():
+    c4, d4 = cyclic(4), dihedral(4)
+    for combine in (direct_sum, tensor_product):
+        with pytest.raises(ValueError, match="^representations of different groups: C_4 and D_4$"):
+            combine(trivial(c4), trivial(d4))
+        with pytest.raises(ValueError, match="^representations of different groups: C_4 and C_4$"):
+            combine(trivial(c4), trivial(_renamed(cyclic(2), "C_4")))  # same name, another table
+        assert combine(trivial(c4), sign(cyclic(4))).dim == (2 if combine is direct_sum else 1)  # equal groups
+    with pytest.raises(ValueError, match="^need at least one representation$"):
+        direct_sum()
+
+
+def _renamed(group, name):
+    object.__setattr__(group, "name", name)
+    return group

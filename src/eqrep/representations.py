@@ -254,9 +254,21 @@ def real_irreps_dihedral(group: FiniteGroup) -> list[Representation]:
     return irreps
 
 
-def direct_sum(*reps: Representation) -> Representation:
-    """Block-diagonal direct sum ``rho_1 (+) rho_2 (+) ...`` of representations of one group."""
+def _common_group(reps: Sequence[Representation]) -> FiniteGroup:
+    """The group of all of ``reps``; ``ValueError`` if there are none or they belong to different groups."""
+    if not reps:
+        raise ValueError("need at least one representation")
     group = reps[0].group
+    for r in reps[1:]:
+        if r.group is not group and (r.group.name != group.name or not np.array_equal(r.group.table, group.table)):
+            raise ValueError(f"representations of different groups: {group.name} and {r.group.name}")
+    return group
+
+
+def direct_sum(*reps: Representation) -> Representation:
+    """Block-diagonal direct sum ``rho_1 (+) rho_2 (+) ...`` of representations of one group
+    (``ValueError`` for representations of different groups)."""
+    group = _common_group(reps)
     mats = []
     for k in range(len(group.generator_names)):
         blocks = [r.generator_matrices[k] for r in reps]
@@ -271,7 +283,9 @@ def direct_sum(*reps: Representation) -> Representation:
 
 
 def tensor_product(a: Representation, b: Representation) -> Representation:
-    """Kronecker product ``rho_a (x) rho_b`` of two representations of the same group."""
+    """Kronecker product ``rho_a (x) rho_b`` of two representations of the same group
+    (``ValueError`` for representations of different groups)."""
+    _common_group([a, b])
     mats = [np.kron(x, y) for x, y in zip(a.generator_matrices, b.generator_matrices, strict=True)]
     return Representation(a.group, mats, name=f"{a.name} (x) {b.name}")
 
