@@ -80,6 +80,12 @@ mutation: $(STAMP)
 	cd $(MUTATION_DIR) && OMP_NUM_THREADS=1 PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONPATH=$(abspath $(VENV))/mutmut \
 		nice -n 10 $(abspath $(PY)) -m mutmut run --max-children $(MUTATION_JOBS) > mutmut.log 2>&1 \
 		|| { tail -40 mutmut.log; exit 1; }
+	@# mutmut keeps a verdict until the mutated function changes: survivors are tested again, since
+	@# tests may have been added after they were checked
+	cd $(MUTATION_DIR) && names=$$(PYTHONPATH=$(abspath $(VENV))/mutmut $(abspath $(PY)) tests/mutation_report.py \
+		--survivors) && [ -z "$$names" ] || OMP_NUM_THREADS=1 PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+		PYTHONPATH=$(abspath $(VENV))/mutmut nice -n 10 $(abspath $(PY)) -m mutmut run \
+		--max-children $(MUTATION_JOBS) $$names >> mutmut.log 2>&1 || { tail -40 mutmut.log; exit 1; }
 	cd $(MUTATION_DIR) && PYTHONPATH=$(abspath $(VENV))/mutmut $(abspath $(PY)) tests/mutation_report.py
 
 clean:

@@ -4,7 +4,8 @@ Run from the folder that holds mutmut's ``mutants/`` (``build/mutation``), with 
 Score = mutants detected (killed or timed out; a timeout needs 15 times the tests' time plus 30 s)
 / all mutants of the module, so mutants not yet checked count against it. Survivors listed in
 ``tests/MUTATION.md`` (a line ``- `mutant name`: why it is equivalent``) are counted apart; any
-other survivor is printed, and the exit status is 1 while one is left.
+other survivor is printed, and the exit status is 1 while one is left. ``--survivors`` prints the
+names of the unexplained survivors instead (``make mutation`` tests them again first).
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def main() -> int:
         print("no mutmut results under mutants/; run `make mutation`")
         return 1
     explained = explained_mutants(Path("tests/MUTATION.md"))
+    if sys.argv[1:] == ["--survivors"]:  # names to test again: the tests may have changed since their verdict
+        print(" ".join(k for statuses in results.values() for k, s in statuses.items()
+                       if s == "survived" and k not in explained))
+        return 0
     unexplained = []
     print(f"{'module':<38} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'unchecked':>9} "
           f"{'equivalent':>10} {'score':>6}")

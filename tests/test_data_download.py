@@ -43,6 +43,7 @@ def test_a_valid_cached_file_is_used_without_downloading(tmp_path, capsys):
     target = tmp_path / "f.bin"
     target.write_bytes(CONTENT)
     assert D.fetch([], target, hashlib.sha256(CONTENT).hexdigest()) == target  # no mirror needed
+    assert D.fetch([], target, hashlib.md5(CONTENT).hexdigest(), algorithm="md5") == target  # by its own digest
     assert capsys.readouterr().out == ""
 
 
@@ -74,8 +75,10 @@ def test_mirrors_are_tried_in_order_and_every_failure_is_reported(tmp_path):
     with pytest.raises(D.DownloadError) as err:
         D.fetch([missing, "not a url"], tmp_path / "cache" / "g.bin", digest, hint="Use the offline sample.")
     message = str(err.value)
-    assert message.startswith(f"could not download g.bin from any mirror ({missing}: ")
-    assert "; not a url: " in message and message.endswith("). Use the offline sample.")
+    missing_path = tmp_path / "missing.bin"  # the URLError's reason, not its wrapper text
+    assert message.startswith(f"could not download g.bin from any mirror ({missing}: [Errno 2] No such file or "
+                              f"directory: '{missing_path}'; ")
+    assert message.endswith("; not a url: unknown url type: 'not a url'). Use the offline sample.")
     with pytest.raises(D.DownloadError, match=r"\)\.$"):  # without a hint: nothing trails the sentence
         D.fetch([missing], tmp_path / "cache" / "g.bin", digest)
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["f.bin"]  # no .part files left
@@ -100,11 +103,17 @@ def test_fetch_passes_its_timeout_and_streams_in_blocks(tmp_path, monkeypatch):
 
     def urlopen(url, timeout):
         seen["url"], seen["timeout"] = url, timeout
+        # the download streams into a hidden temporary file next to the target
+        seen["folder"] = sorted(p.name.split(".")[1:3] + p.name.split(".")[-1:] for p in tmp_path.iterdir())
         return Response()
 
     monkeypatch.setattr(D.urllib.request, "urlopen", urlopen)
     target = tmp_path / "f.bin"
     D.fetch(["https://example.invalid/f.bin"], target, hashlib.sha256(CONTENT).hexdigest(), timeout=7.5,
             verbose=False)
-    assert seen == {"url": "https://example.invalid/f.bin", "timeout": 7.5, "sizes": [1 << 20] * 3}
-    assert target.read_bytes() == CONTENT
+    assert seen == {"url": "https://example.invalid/f.bin", "timeout": 7.5, "sizes": [1 << 20] * 3,
+                    "folder": [["f", "bin", "part"]]}
+    assert target.read_bytes() == CONTENT and [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+    target.unlink()
+    D.fetch(["https://example.invalid/f.bin"], target, hashlib.sha256(CONTENT).hexdigest(), verbose=False)
+    assert seen["timeout"] == 30.0  # the default

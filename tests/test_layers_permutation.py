@@ -21,6 +21,13 @@ def _input(order, gen, b=3, n=6, c=4, dtype=torch.float64):
 
 
 @pytest.mark.parametrize("name, k, l", MAPS)
+def test_fused_equals_naive_without_bias(name, k, l, gen):
+    x = _input(k, gen)
+    w = torch.randn(P.NUM_BASIS[name], 4, 5, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(getattr(P, name)(x, w), getattr(P, name + "_naive")(x, w), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, k, l", MAPS)
 def test_fused_equals_naive(name, k, l, gen):
     x = _input(k, gen)
     w = torch.randn(P.NUM_BASIS[name], 4, 5, generator=gen, dtype=torch.float64)
@@ -248,6 +255,8 @@ def test_modules_compute_their_functional_form(module, order, gen):
     layer = module(3, 2).double()
     with torch.no_grad():
         layer.bias.normal_()
+        if module is P.EdgeToEdge:
+            layer.bias_diag.normal_()
     x = _input(order, gen, b=2, n=4, c=3)
     fn = getattr(P, module.kind)
     extra = (layer.bias_diag,) if module is P.EdgeToEdge else ()
@@ -268,3 +277,19 @@ def test_the_naive_flag_chooses_the_definition(module, order, gen, monkeypatch):
     module(2, 2)(x)
     module(2, 2, naive=True)(x)
     assert calls == [module.kind, module.kind + "_naive"]
+
+
+@pytest.mark.parametrize("name, k, l", MAPS + [("node_to_graph", 1, 0), ("edge_to_graph", 2, 0)])
+def test_maps_keep_the_inputs_device_and_dtype(name, k, l):
+    # meta tensors: a constant made on the CPU (or in float32) would not mix with them (or would promote)
+    x = torch.empty((2, 3, 4) if k == 1 else (2, 3, 3, 4), dtype=torch.bfloat16, device="meta")
+    w = torch.empty(P.NUM_BASIS[name], 4, 5, dtype=torch.bfloat16, device="meta")
+    b = torch.empty(5, dtype=torch.bfloat16, device="meta")
+    extra = (b,) if name == "edge_to_edge" else ()
+    fns = [getattr(P, name)] + ([getattr(P, name + "_naive")] if l else [])
+    for fn in fns:
+        out = fn(x, w, b, *extra)
+        assert out.device.type == "meta" and out.dtype == torch.bfloat16, fn.__name__
+    if l:
+        basis = getattr(P, "basis_" + name)(x)
+        assert basis.device.type == "meta" and basis.dtype == torch.bfloat16

@@ -1,5 +1,7 @@
 """Learned latent representations: words, algebra loss, read-off, and the Sec. 4 objective."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -17,7 +19,7 @@ from eqrep.learned_representations import (
     root_of_unity_counts,
     shifted_task_loss,
 )
-from eqrep.representations import Representation, character_table, direct_sum, regular, trivial
+from eqrep.representations import CharacterTable, Representation, character_table, direct_sum, regular, trivial
 
 
 def _set(model, mats):
@@ -276,6 +278,11 @@ def test_identity_initialisation_is_the_identity_plus_scaled_gaussian_noise():
     noise = (model.generators - torch.eye(d)) / 0.2
     assert noise.mean().abs().item() < 0.02
     assert noise.var().item() == pytest.approx(1 / d, rel=0.1)  # N(0, 1/d) before scaling by noise
+    default = LearnedRepresentation(dihedral(3), d, init="identity")  # noise 0.1, seed 0
+    torch.testing.assert_close(default.generators, LearnedRepresentation(dihedral(3), d, init="identity", noise=0.1,
+                                                                         seed=0).generators)
+    assert (default.generators - torch.eye(d)).std().item() == pytest.approx(0.1 / d ** 0.5, rel=0.1)
+    assert torch.equal(LearnedRepresentation(cyclic(4), 3).generators, LearnedRepresentation(cyclic(4), 3, seed=0).generators)
     with pytest.raises(ValueError, match="latent dimension must be >= 1, got 0"):
         LearnedRepresentation(dihedral(3), 0)
     assert LearnedRepresentation(dihedral(3), 1).dim == 1
@@ -401,3 +408,34 @@ def test_objective_runs_the_encoder_once_on_both_views_and_weights_the_terms():
     on_input = objective_terms(encoder, head, x, y, g, act, act, act_y=target_act, shifted_on="input")
     torch.testing.assert_close(on_input["shifted"], ce(head(zg), target_act(y, g)))
     torch.testing.assert_close(on_input["task"], ce(head(z), y))
+
+
+def test_generator_eigenvalues_sort_stably_and_check_their_input():
+    # angles tie at 0 and pi: a stable sort keeps the eigen-solver's order within each tie (17 values,
+    # past the length where NumPy's default sort stops being stable)
+    signs = np.random.default_rng(0).choice([-1.0, 1.0], size=17)
+    values = signs * (1.0 + np.arange(17) / 100)
+    eig = generator_eigenvalues(np.diag(values))
+    np.testing.assert_array_equal(eig.real, np.concatenate([values[values > 0], values[values < 0]]))
+    grad = torch.tensor(np.diag([1.0, -1.0]), requires_grad=True)  # a tensor is detached, not converted
+    np.testing.assert_allclose(generator_eigenvalues(grad), [1.0, -1.0])
+    for bad in (np.zeros((2, 3)), np.zeros(3), np.zeros((2, 2, 2))):
+        with pytest.raises(ValueError, match=rf"^need a square matrix, got shape {re.escape(str(bad.shape))}$"):
+            generator_eigenvalues(bad)
+
+
+def test_read_off_follows_the_order_of_the_table_it_is_given():
+    group = dihedral(3)
+    table = character_table(group)
+    reversed_table = CharacterTable(group, table.classes, table.values[::-1])
+    lopsided = direct_sum(regular(group), trivial(group, 3))  # multiplicities 4, 1, 2 in the default order
+    np.testing.assert_allclose(regular_ratios(lopsided, reversed_table), [2 / 3, 2 / 3, 8 / 3], atol=1e-12)
+    counts = irreducible_counts(lopsided, reversed_table)  # keys by position: S_3's labels
+    np.testing.assert_allclose(list(counts.values()), [2, 1, 4], atol=1e-12)
+
+
+def test_eigenvalue_read_off_of_a_complex_representation():
+    c4 = cyclic(4)  # r -> diag(i, i, -1): complex matrices are accepted; i and -i are told apart
+    rep = Representation(c4, [np.diag([1j, 1j, -1.0])])
+    assert irreducible_counts(rep) == {"trivial": 0.0, "i": 2.0, "-i": 0.0, "-1": 1.0}
+    np.testing.assert_allclose(list(irreducible_counts(rep, method="characters").values()), [0, 2, 0, 1], atol=1e-12)

@@ -272,6 +272,8 @@ def test_sample_is_uniform_on_the_group_and_lands_on_the_device():
     counts = torch.bincount(a, minlength=6).float()
     assert (counts - 1000).abs().max() < 120  # about 4.4 standard deviations of a binomial count
     assert pen.sample(3, device="cpu").device.type == "cpu" and pen.sample(0).shape == (0,)
+    assert RegularRepresentationPenalty(cyclic(2), 2).to("meta").sample(3).device.type == "meta"  # buffers' device
+    assert RegularRepresentationPenalty(cyclic(2), 2).weight == 1.0
     torch.manual_seed(5)
     first = pen.sample(50)
     torch.manual_seed(5)

@@ -251,7 +251,9 @@ def test_real_cyclic_multiplicities_counts_each_real_irreducible():
 
 def test_real_cyclic_multiplicities_refuses_a_complex_representation():
     c4 = cyclic(4)
-    with pytest.raises(ValueError, match="not closed under conjugation"):
+    want = (r"^the eigenvalues of rho\(r\) snap to the roots \[0, 1, 0, 0\] \(k = 0..3\), which are not closed "
+            r"under conjugation: not a real representation; use multiplicities\(\)$")
+    with pytest.raises(ValueError, match=want):
         real_cyclic_multiplicities(Representation(c4, [np.array([[1j]])]))
 
 
