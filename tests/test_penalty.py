@@ -262,6 +262,8 @@ def test_penalty_buffers_dtypes_and_weighted_mse():
     assert not torch.equal(pen.act(z, g), z)
     with pytest.raises(ValueError, match=r"shape \(B, 9, ...\), got \(9,\)"):
         pen.act(z[0], g[:1])
+    with pytest.raises(ValueError, match=r"^need one group element per sample: shape \(5,\), got \(2,\)$"):
+        pen.act(z, g[:2])
     assert pen.act(z[:0], g[:0]).shape == (0, 9)  # an empty batch is fine
 
 

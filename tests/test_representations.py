@@ -426,3 +426,21 @@ def test_sums_and_products_need_representations_of_one_group():
 def _renamed(group, name):
     object.__setattr__(group, "name", name)
     return group
+
+
+def test_the_check_reports_defect_tolerance_and_relation_residuals():
+    a = 1.0001234567  # r^2 - 1 = 0.000246943...: six decimals show 0.000247, seven would show 0.0002469
+    want = (r"^rho: the matrices are no representation of C_2; max \|\|rho\(g\)rho\(h\) - rho\(gh\)\|\| = 0\.000247 "
+            r"> atol=1e-08 \(relation residuals: \[0\.000247\]\)$")
+    with pytest.raises(NotARepresentationError, match=want):
+        Representation(cyclic(2), [np.array([[a]])])
+
+
+def test_standard_of_s_two_is_the_sign_line():
+    st = standard(symmetric(2))
+    assert st.dim == 1
+    np.testing.assert_allclose(np.stack(st.generator_matrices), [[[-1.0]], [[-1.0]]], atol=1e-12)
+
+
+def test_format_character_value_defaults_to_three_decimals():
+    assert format_character_value(0.12345) == "0.123" and format_character_value(0.12345j) == "0.123i"
