@@ -148,6 +148,7 @@ def test_compose_permutations_applies_the_right_factor_first():
     assert s3.elements[s3.generators[0]] == (1, 0, 2) and s3.elements[s3.generators[1]] == (1, 2, 0)
     assert symmetric(1).elements == ((0,),) and symmetric(2).order == 2
     assert (symmetric(1).name, symmetric(1).generator_names, symmetric(4).name) == ("S_1", ("t",), "S_4")
+    assert symmetric(3).generator_names == ("t", "c")
     assert symmetric(2).relations == ((0, 0), (1, 1))
 
 

@@ -194,3 +194,10 @@ def test_random_invariant_linear_map_has_the_documented_shape_and_distribution()
     np.testing.assert_array_equal(random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=1))
     np.testing.assert_array_equal(random_invariant_linear_map(eye, 3), random_invariant_linear_map(eye, 3, seed=0))
     assert not np.array_equal(random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=2))
+
+
+def test_integer_latents_are_compared_as_real_numbers():
+    a, b = np.array([0, 0], dtype=np.uint8), np.array([16, 16], dtype=np.uint8)  # in uint8, (0 - 16)^2 wraps to 0
+    for fn in (quotient_distance_bruteforce, quotient_distance_assignment):
+        assert fn(a, b) == pytest.approx(16 * np.sqrt(2.0))
+    assert quotient_distance_group(a, b, np.stack([np.eye(2)])) == pytest.approx(16 * np.sqrt(2.0))

@@ -439,3 +439,8 @@ def test_eigenvalue_read_off_of_a_complex_representation():
     rep = Representation(c4, [np.diag([1j, 1j, -1.0])])
     assert irreducible_counts(rep) == {"trivial": 0.0, "i": 2.0, "-i": 0.0, "-1": 1.0}
     np.testing.assert_allclose(list(irreducible_counts(rep, method="characters").values()), [0, 2, 0, 1], atol=1e-12)
+
+
+def test_matrices_are_built_on_the_generators_device():
+    model = LearnedRepresentation(dihedral(3), 3).to("meta")  # an identity made on the CPU would not mix
+    assert model.matrices().device.type == "meta" and model.word([0, 1]).device.type == "meta"

@@ -316,6 +316,7 @@ def test_named_representations_have_their_documented_matrices():
     assert trivial(d4, 3).dim == 3 and trivial(d4).name == "trivial" and regular(d4).name == "regular"
     assert [sign(s3).name, standard(s3).name, natural(s3).name] == ["sign", "standard", "natural"]
     assert permutation_representation(s3, [(1, 0, 2), (1, 2, 0)], name="points").name == "points"
+    assert permutation_representation(s3, [(1, 0, 2), (1, 2, 0)]).name == "perm"
     assert repr(standard(cyclic(4))) == "Representation(standard of C_4, dim=2)"
 
 
@@ -442,5 +443,16 @@ def test_standard_of_s_two_is_the_sign_line():
     np.testing.assert_allclose(np.stack(st.generator_matrices), [[[-1.0]], [[-1.0]]], atol=1e-12)
 
 
+def test_format_character_value_keeps_the_smallest_shown_part():
+    assert format_character_value(0.5 + 0.001j) == "0.5+0.001i" and format_character_value(0.001 + 1j) == "0.001+i"
+
+
 def test_format_character_value_defaults_to_three_decimals():
     assert format_character_value(0.12345) == "0.123" and format_character_value(0.12345j) == "0.123i"
+
+
+def test_direct_sum_of_approximate_representations_is_not_checked():
+    c4 = cyclic(4)
+    approx = Representation(c4, [1.01 * _rot(np.pi / 2)], check=False)
+    total = direct_sum(approx, trivial(c4))  # must not raise: the sum is as approximate as its summands
+    assert total.defect() == pytest.approx(approx.defect())
