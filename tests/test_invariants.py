@@ -119,7 +119,7 @@ def test_nan_input_is_an_error_naming_the_argument():
     with pytest.raises(ValueError, match="^z2 has infinite entries"):
         quotient_distance_group(np.zeros(2), np.array([0.0, -np.inf]), mats)
     z = torch.tensor([[3.0], [float("nan")], [1.0]])
-    with pytest.raises(ValueError, match="^sort_nodes: z has 1 NaN entries"):
+    with pytest.raises(ValueError, match="^sort_nodes: z has 1 NaN entries, which have no place in a sorted order$"):
         sort_nodes(z)
     inf = torch.tensor([[3.0], [float("inf")], [-float("inf")]])  # infinities have a place in the order
     assert sort_nodes(inf)[:, 0].tolist() == [-float("inf"), 3.0, float("inf")]

@@ -444,3 +444,7 @@ def test_eigenvalue_read_off_of_a_complex_representation():
 def test_matrices_are_built_on_the_generators_device():
     model = LearnedRepresentation(dihedral(3), 3).to("meta")  # an identity made on the CPU would not mix
     assert model.matrices().device.type == "meta" and model.word([0, 1]).device.type == "meta"
+    for loss in (model.inverse_loss, model.relation_loss, model.conditioning_loss, model.algebra_loss):
+        assert loss().device.type == "meta"
+    half = LearnedRepresentation(dihedral(3), 3).to(torch.bfloat16)  # and of the generators' dtype
+    assert half.matrices().dtype == half.relation_loss().dtype == torch.bfloat16

@@ -252,9 +252,15 @@ def test_real_cyclic_multiplicities_counts_each_real_irreducible():
 def test_real_cyclic_multiplicities_refuses_a_complex_representation():
     c4 = cyclic(4)
     want = (r"^the eigenvalues of rho\(r\) snap to the roots \[0, 1, 0, 0\] \(k = 0..3\), which are not closed "
-            r"under conjugation: not a real representation; use multiplicities\(\)$")
+            r"under conjugation: rho\(r\) is complex, or has an eigenvalue halfway between two roots \(a negative "
+            r"one for odd n\); use multiplicities\(\)$")
     with pytest.raises(ValueError, match=want):
         real_cyclic_multiplicities(Representation(c4, [np.array([[1j]])]))
+    with pytest.raises(ValueError, match=r"roots \[0, 0, 1\] \(k = 0..2\), which are not closed"):
+        real_cyclic_multiplicities(Representation(cyclic(3), [-np.eye(1)], check=False))  # -1: as near k = 1 as k = 2
+    noisy = np.random.default_rng(0).standard_normal((5, 4, 4))  # real matrices near no representation: pairs
+    for m in noisy:
+        assert sum(real_cyclic_multiplicities(Representation(c4, [m], check=False)).values()) <= 4
 
 
 def test_complex_representations_keep_their_phase():
@@ -406,10 +412,19 @@ def test_format_character_value_rounds_to_its_decimals():
 
 
 def test_character_table_values_are_exactly_real_where_real():
-    for g in (symmetric(3), dihedral(4), cyclic(4)):
+    for g in (symmetric(3), dihedral(4), cyclic(4), cyclic(6)):
         v = character_table(g).values
-        real_rows = np.abs(v.imag).max(axis=1) < 1e-9
-        assert (v[real_rows].imag == 0).all() and ((np.abs(v.real) > 1e-12) | (v.real == 0)).all()
+        near_real = np.abs(v.imag) < 1e-9  # e.g. chi(r^2) = -1 in C_4 carries 1e-16 i before the clean-up
+        assert (v.imag[near_real] == 0).all() and ((np.abs(v.real) > 1e-12) | (v.real == 0)).all()
+
+
+@pytest.mark.parametrize("group", [cyclic(8), cyclic(12), dihedral(6), direct_product(cyclic(4), cyclic(4))],
+                         ids=lambda g: g.name)
+def test_character_table_rows_follow_the_documented_order(group):
+    # by degree, then by the values class by class: larger real parts first, then larger imaginary parts
+    v = np.round(character_table(group).values, 6) + 0.0
+    keys = [(int(round(row[0].real)), *(-row.real), *(-row.imag)) for row in v]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
 
 
 def test_sums_and_products_need_representations_of_one_group():

@@ -411,8 +411,8 @@ def real_cyclic_multiplicities(rep: Representation) -> dict[str, int]:
     Raises:
         ValueError: the group is not given by a single generator (the decision is by structure,
             not by name: ``direct_product(cyclic(2), cyclic(3))`` has two generators and is refused),
-            or the snapped eigenvalues are not closed under conjugation (a complex representation:
-            use :func:`multiplicities`).
+            or the snapped eigenvalues are not closed under conjugation (a complex representation, or
+            an eigenvalue halfway between two roots: use :func:`multiplicities`).
     """
     group = rep.group
     if len(group.generators) != 1:
@@ -424,7 +424,8 @@ def real_cyclic_multiplicities(rep: Representation) -> dict[str, int]:
     counts = np.bincount(k, minlength=n)
     if not np.array_equal(counts[1:], counts[1:][::-1]):
         raise ValueError(f"the eigenvalues of rho(r) snap to the roots {counts.tolist()} (k = 0..{n - 1}), which are "
-                         "not closed under conjugation: not a real representation; use multiplicities()")
+                         "not closed under conjugation: rho(r) is complex, or has an eigenvalue halfway between "
+                         "two roots (a negative one for odd n); use multiplicities()")
     out = {"trivial": int(counts[0])}
     if n % 2 == 0:
         out["sign"] = int(counts[n // 2])
