@@ -66,7 +66,7 @@ colab-check: $(STAMP)
 # Mutation testing of the core modules (configuration: [tool.mutmut] in pyproject.toml; explained
 # survivors: tests/MUTATION.md). Not part of CI. mutmut and the packages it needs beyond the lock
 # go into $(VENV)/mutmut, outside the locked environment; it runs on a copy in build/mutation
-# (results are kept there, so a second run only retests what changed), niced, one mutant per core.
+# (results are kept there, so a second run only retests what changed), niced, MUTATION_JOBS mutants at a time.
 MUTMUT_PINS := mutmut==3.8.1 libcst==1.9.0 setproctitle==1.3.8 textual==8.2.8 rich==15.0.0
 MUTATION_DIR := build/mutation
 MUTATION_JOBS ?= 2
