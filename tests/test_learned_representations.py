@@ -9,6 +9,7 @@ from scipy.stats import ortho_group
 
 from eqrep.groups import cyclic, dihedral, direct_product
 from eqrep.learned_representations import (
+    SHIFTED_ON,
     LearnedRepresentation,
     generator_eigenvalues,
     irreducible_counts,
@@ -408,6 +409,16 @@ def test_objective_runs_the_encoder_once_on_both_views_and_weights_the_terms():
     on_input = objective_terms(encoder, head, x, y, g, act, act, act_y=target_act, shifted_on="input")
     torch.testing.assert_close(on_input["shifted"], ce(head(zg), target_act(y, g)))
     torch.testing.assert_close(on_input["task"], ce(head(z), y))
+    on_latent = objective_terms(encoder, head, x, y, g, act, act, act_y=target_act)
+    torch.testing.assert_close(on_latent["shifted"], ce(head(act(z, g)), target_act(y, g)))
+    defaults = objective_terms(encoder, head, x, y, g, act, act)  # alpha = beta = 1
+    torch.testing.assert_close(defaults["total"], defaults["task"] + defaults["shifted"] + defaults["equivariance"])
+    double = lambda out, target: 2 * ce(out, target)  # noqa: E731  (every task term uses the given loss)
+    for where in SHIFTED_ON:
+        custom = objective_terms(encoder, head, x, y, g, act, act, loss_fn=double, shifted_on=where)
+        plain = objective_terms(encoder, head, x, y, g, act, act, shifted_on=where)
+        torch.testing.assert_close(custom["task"], 2 * plain["task"])
+        torch.testing.assert_close(custom["shifted"], 2 * plain["shifted"])
 
 
 def test_generator_eigenvalues_sort_stably_and_check_their_input():

@@ -202,6 +202,11 @@ def test_penalty_objective_combines_the_three_terms_and_trains():
     torch.testing.assert_close(on_input["equivariance"], terms["equivariance"])
     with pytest.raises(ValueError, match="shifted_on must be one of"):
         penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_on="output")
+    target_act = lambda v, g: (v + g) % 4  # noqa: E731  (equivariant targets)
+    moved = penalty_objective(encoder, head, x, y, g, pen.act, pen, act_y=target_act)
+    torch.testing.assert_close(moved["shifted"], F.cross_entropy(head(pen.act(encoder(x), g)), target_act(y, g)))
+    double = penalty_objective(encoder, head, x, y, g, pen.act, pen, loss_fn=lambda o, t: 2 * F.cross_entropy(o, t))
+    torch.testing.assert_close(double["task"], 2 * terms["task"])
     opt = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-2)
     first = terms["equivariance"].item()
     for _ in range(150):
