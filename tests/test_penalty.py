@@ -262,6 +262,9 @@ def test_penalty_buffers_dtypes_and_weighted_mse():
     z, target = torch.randn(5, 9, generator=gen), torch.randn(5, 9, generator=gen)
     g = torch.tensor([0, 1, 2, 3, 1])
     torch.testing.assert_close(pen(z, target, g), 3.0 * ((pen.act_matmul(z, g) - target) ** 2).mean())
+    # element indices of any integer dtype are indices (a uint8 tensor would otherwise index as a mask)
+    torch.testing.assert_close(pen.act(z, g.to(torch.uint8)), pen.act(z, g), atol=0, rtol=0)
+    torch.testing.assert_close(pen.act_matmul(z, g.to(torch.uint8)), pen.act(z, g), atol=0, rtol=0)
     z64 = z.double()  # the float32 matrices follow the latents' dtype
     torch.testing.assert_close(pen.act_matmul(z64, g), pen.act(z64, g), atol=0, rtol=0)
     z_by_hand = torch.stack([z[b, pen.sources[g[b]]] for b in range(5)])
