@@ -98,3 +98,108 @@ def test_random_invariant_linear_map_is_invariant(rng):
     for g in range(d4.order):
         np.testing.assert_allclose(a @ (mats[g] @ z), a @ z, atol=1e-12)
     assert np.abs(a).max() > 1e-3
+
+
+# ----------------------------------------------------------------------------- documented contracts
+
+def test_nan_input_is_an_error_naming_the_argument():
+    good, bad = np.zeros(4), np.array([0.0, np.nan, 1.0, 2.0])
+    for fn in (quotient_distance_bruteforce, quotient_distance_assignment):
+        with pytest.raises(ValueError, match="^z2 has NaN entries"):
+            fn(good, bad)
+        with pytest.raises(ValueError, match="^z1 has NaN entries"):
+            fn(bad.reshape(2, 2), good.reshape(2, 2))
+        with pytest.raises(ValueError, match="^z1 has infinite entries"):
+            fn(np.array([0.0, np.inf, 1.0, 2.0]), good)
+        with pytest.raises(ValueError, match="^z2 is complex"):
+            fn(good, good + 1j)
+    mats = standard(dihedral(4)).matrices
+    with pytest.raises(ValueError, match="^z1 has NaN entries"):
+        quotient_distance_group(np.array([np.nan, 0.0]), np.zeros(2), mats)
+    with pytest.raises(ValueError, match="^z2 has infinite entries"):
+        quotient_distance_group(np.zeros(2), np.array([0.0, -np.inf]), mats)
+    z = torch.tensor([[3.0], [float("nan")], [1.0]])
+    with pytest.raises(ValueError, match="^sort_nodes: z has 1 NaN entries, which have no place in a sorted order$"):
+        sort_nodes(z)
+    inf = torch.tensor([[3.0], [float("inf")], [-float("inf")]])  # infinities have a place in the order
+    assert sort_nodes(inf)[:, 0].tolist() == [-float("inf"), 3.0, float("inf")]
+
+
+def test_sort_nodes_sorts_ascending_along_the_chosen_axis():
+    z = torch.tensor([[[3.0, -1.0], [1.0, 5.0], [2.0, 0.0]]])  # (1, n=3, C=2)
+    assert sort_nodes(z).tolist() == [[[1.0, -1.0], [2.0, 0.0], [3.0, 5.0]]]  # each channel separately
+    assert sort_nodes(z[0, :, 0], node_dim=-1).tolist() == [1.0, 2.0, 3.0]
+    assert sort_nodes(z[0], node_dim=-1).tolist() == [[-1.0, 3.0], [1.0, 5.0], [0.0, 2.0]]
+    with pytest.raises(ValueError, match=r"sort_nodes\(node_dim=-2\) got shape \(3,\)"):
+        sort_nodes(z[0, :, 0])
+
+
+def test_all_permutations_lists_every_ordering_once():
+    perms = all_permutations(3)
+    assert perms.shape == (6, 3) and perms.dtype == np.int64
+    assert perms.tolist() == [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+
+
+def test_bruteforce_takes_given_permutations_and_allows_ten_nodes(monkeypatch):
+    a, b = np.array([0.0, 1.0, 2.0]), np.array([2.0, 1.0, 0.0])
+    assert quotient_distance_bruteforce(a, b) == 0.0
+    only_identity = np.arange(3)[None]
+    assert quotient_distance_bruteforce(a, b, only_identity) == pytest.approx(np.sqrt(8.0))
+    # n = 10 is the largest size enumerated (10! candidates); stub the enumeration to keep the test small
+    monkeypatch.setattr("eqrep.invariants.all_permutations", lambda n: np.arange(n)[None])
+    assert quotient_distance_bruteforce(np.ones(10), np.zeros(10)) == pytest.approx(np.sqrt(10.0))
+    with pytest.raises(ValueError, match="brute force over 11! permutations is too slow"):
+        quotient_distance_bruteforce(np.ones(11), np.zeros(11))
+
+
+def test_quotient_distances_with_several_channels_match_by_hand():
+    a = np.array([[0.0, 0.0], [1.0, 1.0]])
+    b = np.array([[1.0, 2.0], [0.0, 0.0]])  # swapping the nodes leaves (0, 1) apart in one channel
+    for fn in (quotient_distance_bruteforce, quotient_distance_assignment):
+        assert fn(a, b) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match=r"shapes differ: \(2, 2\) vs \(2, 1\)"):
+        quotient_distance_assignment(a, b[:, 0])
+
+
+def test_quotient_distance_group_is_the_smallest_distance_over_the_group():
+    c4 = standard(cyclic(4)).matrices  # rotations by multiples of 90 degrees
+    z1, z2 = np.array([1.0, 1.0]), np.array([0.0, 2.0])
+    assert quotient_distance_group(z1, z2, c4) == pytest.approx(np.sqrt(2.0))  # |z1| vs |z2|: sqrt 2 apart
+    assert quotient_distance_group(z1, z2, c4[:1]) == pytest.approx(np.sqrt(2.0))
+    c3 = standard(cyclic(3)).matrices  # no rotation by 180 degrees: z2 and -z2 are in different orbits
+    expected = 2 * np.sqrt(2 - 2 * np.cos(np.pi / 3))
+    assert quotient_distance_group(np.array([0.0, -2.0]), z2, c3) == pytest.approx(expected)
+
+
+def test_pool_nodes_pools_the_node_axis():
+    z = torch.arange(12.0).reshape(2, 3, 2)  # (B, n, C)
+    torch.testing.assert_close(pool_nodes(z, "sum"), z.sum(1))
+    torch.testing.assert_close(pool_nodes(z, "std"), z.std(1, unbiased=False))
+    assert pool_nodes(z, "max").shape == (2, 2)
+    assert pool_nodes(z[0], "mean").tolist() == [2.0, 3.0]  # (n, C) without a batch axis
+    with pytest.raises(ValueError, match=r"needs shape \(..., n, C\), got \(3,\)"):
+        pool_nodes(torch.zeros(3), "sum")
+
+
+def test_reynolds_operator_of_the_standard_plane_is_zero_and_of_the_trivial_the_identity():
+    np.testing.assert_allclose(reynolds_operator(standard(dihedral(4)).matrices), np.zeros((2, 2)), atol=1e-15)
+    np.testing.assert_array_equal(reynolds_operator(np.stack([np.eye(3)] * 4)), np.eye(3))
+
+
+def test_random_invariant_linear_map_has_the_documented_shape_and_distribution():
+    eye = np.stack([np.eye(5)] * 3)  # trivial action: R = I, so A = W itself
+    a = random_invariant_linear_map(eye, out_dim=4000, seed=0)
+    assert a.shape == (4000, 5)
+    assert a.mean() == pytest.approx(0.0, abs=0.01)
+    assert a.var() == pytest.approx(1 / 5, rel=0.05)  # W has entries N(0, 1/d)
+    once, again = random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=1)
+    np.testing.assert_array_equal(once, again)
+    np.testing.assert_array_equal(random_invariant_linear_map(eye, 3), random_invariant_linear_map(eye, 3, seed=0))
+    assert not np.array_equal(random_invariant_linear_map(eye, 3, seed=1), random_invariant_linear_map(eye, 3, seed=2))
+
+
+def test_integer_latents_are_compared_as_real_numbers():
+    a, b = np.array([0, 0], dtype=np.uint8), np.array([16, 16], dtype=np.uint8)  # in uint8, (0 - 16)^2 wraps to 0
+    for fn in (quotient_distance_bruteforce, quotient_distance_assignment):
+        assert fn(a, b) == pytest.approx(16 * np.sqrt(2.0))
+    assert quotient_distance_group(a, b, np.stack([np.eye(2)])) == pytest.approx(16 * np.sqrt(2.0))

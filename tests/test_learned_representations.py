@@ -1,5 +1,7 @@
 """Learned latent representations: words, algebra loss, read-off, and the Sec. 4 objective."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ from scipy.stats import ortho_group
 
 from eqrep.groups import cyclic, dihedral, direct_product
 from eqrep.learned_representations import (
+    SHIFTED_ON,
     LearnedRepresentation,
     generator_eigenvalues,
     irreducible_counts,
@@ -17,7 +20,7 @@ from eqrep.learned_representations import (
     root_of_unity_counts,
     shifted_task_loss,
 )
-from eqrep.representations import Representation, character_table, direct_sum, regular, trivial
+from eqrep.representations import CharacterTable, Representation, character_table, direct_sum, regular, trivial
 
 
 def _set(model, mats):
@@ -29,7 +32,10 @@ def _conjugated_regular(group, copies, seed=0, orthogonal=True):
     """``copies`` x regular, conjugated by a random orthogonal (or just invertible) matrix."""
     rep = direct_sum(*[regular(group)] * copies)
     rng = np.random.default_rng(seed)
-    p = ortho_group.rvs(rep.dim, random_state=seed) if orthogonal else np.eye(rep.dim) + 0.3 * rng.standard_normal((rep.dim,) * 2)
+    if orthogonal:
+        p = ortho_group.rvs(rep.dim, random_state=seed)
+    else:
+        p = np.eye(rep.dim) + 0.3 * rng.standard_normal((rep.dim,) * 2)
     return [p @ m @ np.linalg.inv(p) for m in rep.generator_matrices]
 
 
@@ -195,7 +201,7 @@ def test_objective_terms_vanish_for_an_equivariant_encoder_and_invariant_head():
                                terms["shifted"])
     bent = lambda x: encoder(x) + x[:, :1] ** 2  # breaks equivariance
     assert objective_terms(bent, head, x, y, g, act, act)["equivariance"].item() > 1e-3
-    with pytest.raises(ValueError, match="one group element per sample"):
+    with pytest.raises(ValueError, match=r"^need one group element per sample: g of shape \(6,\), got \(3,\)$"):
         objective_terms(encoder, head, x, y, g[:3], act, act)
 
 
@@ -253,3 +259,207 @@ def test_orthogonal_start_is_in_so_d_for_generators_of_odd_order():
     assert (dets[:, 1] < 0).any() and (dets[:, 1] > 0).any()  # s has order 2: both components
     q = LearnedRepresentation(cyclic(3), 5, seed=0).generators[0]
     torch.testing.assert_close(q.T @ q, torch.eye(5), atol=1e-5, rtol=0)
+
+
+# ----------------------------------------------------------------------------- documented contracts
+
+def test_orthogonal_initialisation_is_haar_distributed():
+    # Haar on O(d): every entry has mean 0 and second moment 1/d, and is positive half the time; a QR
+    # without the sign correction gives Q[0, 0] < 0 always (Householder), so the mean would not vanish
+    d, seeds = 4, 300
+    gens = torch.stack([LearnedRepresentation(direct_product(cyclic(2), cyclic(2)), d, seed=s).generators
+                        for s in range(seeds)])  # (seeds, 2, d, d); generators of even order: no det flip
+    diag = torch.diagonal(gens, dim1=-2, dim2=-1).reshape(-1)
+    assert abs((diag > 0).float().mean().item() - 0.5) < 0.05
+    assert diag.mean().abs().item() < 0.05
+    assert (gens ** 2).mean().item() == pytest.approx(1 / d, rel=0.05)
+    assert not torch.equal(gens[0, 0], gens[0, 1])  # independent generators
+
+
+def test_identity_initialisation_is_the_identity_plus_scaled_gaussian_noise():
+    d = 30
+    model = LearnedRepresentation(dihedral(3), d, init="identity", noise=0.2, seed=0)
+    noise = (model.generators - torch.eye(d)) / 0.2
+    assert noise.mean().abs().item() < 0.02
+    assert noise.var().item() == pytest.approx(1 / d, rel=0.1)  # N(0, 1/d) before scaling by noise
+    default = LearnedRepresentation(dihedral(3), d, init="identity")  # noise 0.1, seed 0
+    torch.testing.assert_close(default.generators, LearnedRepresentation(dihedral(3), d, init="identity", noise=0.1,
+                                                                         seed=0).generators)
+    assert (default.generators - torch.eye(d)).std().item() == pytest.approx(0.1 / d ** 0.5, rel=0.1)
+    seeded = LearnedRepresentation(cyclic(4), 3, seed=0).generators
+    assert torch.equal(LearnedRepresentation(cyclic(4), 3).generators, seeded)
+    with pytest.raises(ValueError, match="latent dimension must be >= 1, got 0"):
+        LearnedRepresentation(dihedral(3), 0)
+    assert LearnedRepresentation(dihedral(3), 1).dim == 1
+
+
+def test_forward_acts_with_the_matrix_of_each_samples_element():
+    group = dihedral(3)
+    model = LearnedRepresentation(group, 3, seed=4).double()
+    z = torch.randn(4, 3, dtype=torch.float64)
+    g = torch.tensor([0, 5, 2, 5])
+    m = model.matrices()
+    torch.testing.assert_close(model(z, g), torch.stack([m[g[b]] @ z[b] for b in range(4)]))
+    torch.testing.assert_close(m[0], torch.eye(3, dtype=torch.float64))
+    torch.testing.assert_close(model.word([1, 0, 0]), model.generators[1] @ model.generators[0] @ model.generators[0])
+    with pytest.raises(ValueError, match=r"latents must have shape \(B, 3\), got \(3,\)"):
+        model(z[0], g[:1])
+
+
+def test_losses_sum_over_every_generator_and_relation():
+    model = LearnedRepresentation(dihedral(3), 3, init="identity", noise=0.5, seed=1).double()
+    r, s = model.generators
+    eye = torch.eye(3, dtype=torch.float64)
+    mse = torch.nn.functional.mse_loss
+    inverse = mse(r @ r, torch.linalg.inv(r)) + mse(s, torch.linalg.inv(s))  # orders 3 and 2
+    torch.testing.assert_close(model.inverse_loss(), inverse)
+    relations = mse(r @ r @ r, eye) + mse(s @ s, eye) + mse(s @ r @ s @ r, eye)
+    torch.testing.assert_close(model.relation_loss(), relations)
+    cond = model.conditioning_loss()
+    torch.testing.assert_close(model.algebra_loss(), relations + inverse)
+    torch.testing.assert_close(model.algebra_loss(inverse_weight=0.0), relations)
+    torch.testing.assert_close(model.algebra_loss(inverse_weight=2.0, conditioning_weight=3.0),
+                               relations + 2.0 * inverse + 3.0 * cond)
+    torch.testing.assert_close(model.algebra_loss([2.0, 0.0, 0.0], inverse_weight=0.0), 2.0 * mse(r @ r @ r, eye))
+    no_relations = direct_product(cyclic(2), cyclic(2))
+    object.__setattr__(no_relations, "relations", ())
+    with pytest.raises(ValueError, match="has no relations; build it with a presentation"):
+        LearnedRepresentation(no_relations, 2).relation_loss()
+
+
+def test_conditioning_loss_stays_finite_for_a_singular_generator():
+    model = LearnedRepresentation(cyclic(2), 3, init="identity", noise=0.0).double()
+    with torch.no_grad():
+        model.generators[0, 2] = 0.0  # rank 2: sigma_min = 0
+    loss = model.conditioning_loss()
+    assert torch.isfinite(loss) and loss.item() > 100
+
+
+def test_to_representation_is_a_float64_unchecked_copy():
+    model = LearnedRepresentation(cyclic(4), 3, seed=0)
+    rep = model.to_representation("mine")
+    assert rep.name == "mine" and rep.generator_matrices[0].dtype == np.float64
+    assert rep.defect() > 0.1  # a random start is no representation, and check=False let it through
+    np.testing.assert_allclose(rep.generator_matrices[0], model.generators[0].detach().numpy(), atol=1e-7)
+    assert model.to_representation().name == "learned"
+
+
+def test_generator_eigenvalues_are_sorted_by_angle_for_each_source():
+    a = np.array([[0.0, -1.0], [1.0, 0.0]])  # eigenvalues +-i
+    block = np.zeros((3, 3))
+    block[:2, :2], block[2, 2] = a, -1.0
+    for source in (block, torch.as_tensor(block)):
+        eig = generator_eigenvalues(source)
+        np.testing.assert_allclose(eig, [-1j, 1j, -1.0], atol=1e-12)  # angles -pi/2, pi/2, pi
+    rep = Representation(dihedral(4), [a, np.diag([1.0, -1.0])])
+    np.testing.assert_allclose(generator_eigenvalues(rep, generator=1), [1.0, -1.0])
+    model = LearnedRepresentation(dihedral(4), 2)
+    _set(model, [a, np.diag([1.0, -1.0])])
+    np.testing.assert_allclose(generator_eigenvalues(model, generator=1), [1.0, -1.0])
+    np.testing.assert_allclose(generator_eigenvalues(model), [-1j, 1j], atol=1e-7)
+
+
+def test_root_of_unity_counts_snap_to_the_nearest_root():
+    eig = np.exp(1j * np.array([0.0, 0.7, 0.9, np.pi, -np.pi / 2 + 0.2, 2 * np.pi / 3 - 0.1]))
+    assert root_of_unity_counts(eig, 4).tolist() == [2, 2, 1, 1]  # 0.7 nearest 1, 0.9 nearest i
+    assert root_of_unity_counts(eig, 3).tolist() == [3, 1, 2]
+    assert root_of_unity_counts(np.ones(2), 5).shape == (5,)
+
+
+def test_regular_ratios_divide_by_the_degree_of_each_irreducible():
+    group = dihedral(3)  # irreducibles of degrees 1, 1, 2
+    np.testing.assert_allclose(regular_ratios(direct_sum(*[regular(group)] * 2)), [1.0, 1.0, 1.0], atol=1e-12)
+    lopsided = direct_sum(regular(group), trivial(group, 3))  # dim 9: shares 9/6 per degree
+    np.testing.assert_allclose(regular_ratios(lopsided), [4 / 1.5, 1 / 1.5, 2 / (2 * 1.5)], atol=1e-12)
+    s4 = __import__("eqrep.groups", fromlist=["symmetric"]).symmetric(4)  # degrees 1, 1, 2, 3, 3
+    np.testing.assert_allclose(regular_ratios(regular(s4)), np.ones(5), atol=1e-9)
+
+
+def test_cyclic_read_off_decides_by_structure_not_by_name():
+    renamed = cyclic(4)
+    object.__setattr__(renamed, "name", "Z4")
+    rep = Representation(renamed, _conjugated_regular(cyclic(4), 1, seed=1))
+    table = character_table(renamed)
+    assert irrep_labels(table) == ["trivial", "i", "-i", "-1"]
+    assert irreducible_counts(rep, table) == {"trivial": 1.0, "i": 1.0, "-i": 1.0, "-1": 1.0}  # snapped: exact
+    product = direct_product(cyclic(2), cyclic(3))  # named C_2xC_3, two generators: characters
+    counts = irreducible_counts(regular(product))
+    assert list(counts) == ["trivial"] + [f"chi_{i} (dim 1)" for i in range(2, 7)]
+    with pytest.raises(ValueError, match="eigenvalue snapping needs a cyclic group, got C_2xC_3"):
+        irreducible_counts(regular(product), method="eigenvalues")
+
+
+def test_objective_runs_the_encoder_once_on_both_views_and_weights_the_terms():
+    calls = []
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(4, 4)
+
+    def encoder(v):
+        calls.append(v.shape[0])
+        return lin(v)
+
+    head = torch.nn.Linear(4, 3)
+    act = lambda v, g: torch.where((g == 1)[:, None], v.flip(1), v)  # noqa: E731
+    x, y, g = torch.randn(6, 4), torch.randint(3, (6,)), torch.tensor([0, 1, 1, 0, 1, 1])
+    terms = objective_terms(encoder, head, x, y, g, act, act, alpha=0.5, beta=2.0)
+    assert calls == [12]  # once, on x and rho_X(g) x concatenated
+    z, zg = lin(x), lin(act(x, g))
+    ce = torch.nn.functional.cross_entropy
+    torch.testing.assert_close(terms["task"], ce(head(z), y))
+    torch.testing.assert_close(terms["shifted"], ce(head(act(z, g)), y))
+    torch.testing.assert_close(terms["equivariance"], ((act(z, g) - zg) ** 2).mean())
+    torch.testing.assert_close(terms["total"], terms["task"] + 0.5 * terms["shifted"] + 2.0 * terms["equivariance"])
+    target_act = lambda v, g: (v + g) % 3  # noqa: E731  (a permutation of the labels)
+    on_input = objective_terms(encoder, head, x, y, g, act, act, act_y=target_act, shifted_on="input")
+    torch.testing.assert_close(on_input["shifted"], ce(head(zg), target_act(y, g)))
+    torch.testing.assert_close(on_input["task"], ce(head(z), y))
+    on_latent = objective_terms(encoder, head, x, y, g, act, act, act_y=target_act)
+    torch.testing.assert_close(on_latent["shifted"], ce(head(act(z, g)), target_act(y, g)))
+    defaults = objective_terms(encoder, head, x, y, g, act, act)  # alpha = beta = 1
+    torch.testing.assert_close(defaults["total"], defaults["task"] + defaults["shifted"] + defaults["equivariance"])
+    double = lambda out, target: 2 * ce(out, target)  # noqa: E731  (every task term uses the given loss)
+    for where in SHIFTED_ON:
+        custom = objective_terms(encoder, head, x, y, g, act, act, loss_fn=double, shifted_on=where)
+        plain = objective_terms(encoder, head, x, y, g, act, act, shifted_on=where)
+        torch.testing.assert_close(custom["task"], 2 * plain["task"])
+        torch.testing.assert_close(custom["shifted"], 2 * plain["shifted"])
+
+
+def test_generator_eigenvalues_sort_stably_and_check_their_input():
+    # angles tie at 0 and pi: a stable sort keeps the eigen-solver's order within each tie (17 values,
+    # past the length where NumPy's default sort stops being stable)
+    signs = np.random.default_rng(0).choice([-1.0, 1.0], size=17)
+    values = signs * (1.0 + np.arange(17) / 100)
+    eig = generator_eigenvalues(np.diag(values))
+    np.testing.assert_array_equal(eig.real, np.concatenate([values[values > 0], values[values < 0]]))
+    grad = torch.tensor(np.diag([1.0, -1.0]), requires_grad=True)  # a tensor is detached, not converted
+    np.testing.assert_allclose(generator_eigenvalues(grad), [1.0, -1.0])
+    for bad in (np.zeros((2, 3)), np.zeros(3), np.zeros((2, 2, 2))):
+        with pytest.raises(ValueError, match=rf"^need a square matrix, got shape {re.escape(str(bad.shape))}$"):
+            generator_eigenvalues(bad)
+
+
+def test_read_off_follows_the_order_of_the_table_it_is_given():
+    group = dihedral(3)
+    table = character_table(group)
+    reversed_table = CharacterTable(group, table.classes, table.values[::-1])
+    lopsided = direct_sum(regular(group), trivial(group, 3))  # multiplicities 4, 1, 2 in the default order
+    np.testing.assert_allclose(regular_ratios(lopsided, reversed_table), [2 / 3, 2 / 3, 8 / 3], atol=1e-12)
+    counts = irreducible_counts(lopsided, reversed_table)  # keys by position: S_3's labels
+    np.testing.assert_allclose(list(counts.values()), [2, 1, 4], atol=1e-12)
+
+
+def test_eigenvalue_read_off_of_a_complex_representation():
+    c4 = cyclic(4)  # r -> diag(i, i, -1): complex matrices are accepted; i and -i are told apart
+    rep = Representation(c4, [np.diag([1j, 1j, -1.0])])
+    assert irreducible_counts(rep) == {"trivial": 0.0, "i": 2.0, "-i": 0.0, "-1": 1.0}
+    np.testing.assert_allclose(list(irreducible_counts(rep, method="characters").values()), [0, 2, 0, 1], atol=1e-12)
+
+
+def test_matrices_are_built_on_the_generators_device():
+    model = LearnedRepresentation(dihedral(3), 3).to("meta")  # an identity made on the CPU would not mix
+    assert model.matrices().device.type == "meta" and model.word([0, 1]).device.type == "meta"
+    for loss in (model.inverse_loss, model.relation_loss, model.conditioning_loss, model.algebra_loss):
+        assert loss().device.type == "meta"
+    half = LearnedRepresentation(dihedral(3), 3).to(torch.bfloat16)  # and of the generators' dtype
+    assert half.matrices().dtype == half.relation_loss().dtype == torch.bfloat16

@@ -286,3 +286,33 @@ def test_classifier_heads():
     head = E.ClassifierHead(3, 4)
     assert head(torch.rand(5, 3)).shape == (5, 4)
     assert [m.out_features for m in head.modules() if isinstance(m, torch.nn.Linear)] == [128, 64, 4]
+
+
+def test_complementary_samples_are_uniform_distinct_subsets_of_the_class():
+    labels = torch.tensor([0, 1, 0, 0, 1, 0, 0, 1])  # class 0: indices 0, 2, 3, 5, 6
+    reps = 3000
+    query = torch.full((reps,), 3)  # the query itself (index 3) must never be drawn
+    comp = E.complementary_indices(labels, 2, torch.Generator().manual_seed(0), query=query)
+    assert comp.shape == (reps, 2) and comp.dtype == torch.long
+    assert (comp[:, 0] != comp[:, 1]).all() and (labels[comp] == 0).all() and (comp != 3).all()
+    pairs = torch.sort(comp, dim=1).values
+    counts = torch.unique(pairs, dim=0, return_counts=True)[1]
+    assert len(counts) == 6  # every pair of the 4 eligible members, each with probability 1/6
+    assert (counts.float() - reps / 6).abs().max() < 90  # about 4.4 standard deviations
+    firsts = torch.bincount(comp[:, 0], minlength=8).float()[[0, 2, 5, 6]]
+    assert (firsts - reps / 4).abs().max() < 110  # each position is uniform too
+
+
+def test_forward_draws_v_from_the_posterior_by_reparameterisation():
+    model = tiny_model().eval()
+    x = torch.rand(1, 1, 12, 12).expand(4000, -1, -1, -1)
+    r = torch.randn(1, 3).expand(4000, -1)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        out = model(x, r)
+        eps = (out.v - out.mu) / torch.exp(0.5 * out.logvar)  # v = mu + sigma eps, sigma = exp(logvar / 2)
+        assert out.logvar.abs().min().item() > 0.2  # sigma away from 1, so a wrong scale shows
+        assert eps.mean(0).abs().max().item() < 0.06
+        torch.testing.assert_close(eps.var(0), torch.ones(3), atol=0.08, rtol=0)
+        assert out.logvar.std(0).max().item() < 1e-5  # the same image every time: one posterior
+        assert torch.equal(model(x[:3], r[:3], sample=False).v, out.mu[:3])

@@ -202,6 +202,11 @@ def test_penalty_objective_combines_the_three_terms_and_trains():
     torch.testing.assert_close(on_input["equivariance"], terms["equivariance"])
     with pytest.raises(ValueError, match="shifted_on must be one of"):
         penalty_objective(encoder, head, x, y, g, pen.act, pen, shifted_on="output")
+    target_act = lambda v, g: (v + g) % 4  # noqa: E731  (equivariant targets)
+    moved = penalty_objective(encoder, head, x, y, g, pen.act, pen, act_y=target_act)
+    torch.testing.assert_close(moved["shifted"], F.cross_entropy(head(pen.act(encoder(x), g)), target_act(y, g)))
+    double = penalty_objective(encoder, head, x, y, g, pen.act, pen, loss_fn=lambda o, t: 2 * F.cross_entropy(o, t))
+    torch.testing.assert_close(double["task"], 2 * terms["task"])
     opt = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-2)
     first = terms["equivariance"].item()
     for _ in range(150):
@@ -210,3 +215,78 @@ def test_penalty_objective_combines_the_three_terms_and_trains():
         terms["total"].backward()
         opt.step()
     assert terms["equivariance"].item() < 0.1 * first
+
+
+# ----------------------------------------------------------------------------- documented contracts
+
+def test_rho_z_is_consecutive_regular_blocks_then_fixed_padding():
+    c3 = cyclic(3)
+    rep = latent_regular_representation(c3, 8)  # m = 2 copies, p = 2 padding
+    assert rep.name == "2 x regular (+) 2 x trivial"
+    reg = regular(c3).matrices
+    for g in range(3):
+        want = np.eye(8)
+        want[:3, :3], want[3:6, 3:6] = reg[g], reg[g]
+        np.testing.assert_array_equal(rep.matrices[g], want)
+    assert regular_copies(c3, 3) == (1, 0) and regular_copies(c3, 8) == (2, 2)
+    with pytest.raises(ValueError, match=r"^a latent of dimension 2 cannot hold the regular representation of C_3"):
+        regular_copies(c3, 2)
+
+
+@pytest.mark.parametrize("bad", [
+    [[1.0, 0.0], [1.0, 0.0]],    # rows sum to 1, a column sums to 2
+    [[1.0, 1.0], [0.0, 0.0]],    # columns sum to 1, a row sums to 2
+    [[0.5, 0.5], [0.5, 0.5]],    # doubly stochastic, entries not 0/1
+    [[2.0, -1.0], [-1.0, 2.0]],  # rows and columns sum to 1
+])
+def test_permutation_sources_checks_each_property(bad):
+    with pytest.raises(ValueError, match="^the matrices are not all permutation matrices$"):
+        permutation_sources(np.array([np.eye(2), bad]))
+
+
+def test_permutation_sources_reads_the_gather_indices():
+    m = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0]], dtype=float)  # (M z)_0 = z_2, (M z)_1 = z_0, (M z)_2 = z_1
+    src = permutation_sources(np.stack([np.eye(3), m]))
+    assert src.dtype == np.int64 and src.tolist() == [[0, 1, 2], [2, 0, 1]]
+    z = np.array([10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(z[src[1]], m @ z)
+
+
+def test_penalty_buffers_dtypes_and_weighted_mse():
+    pen = RegularRepresentationPenalty(cyclic(4), 9, weight=3)
+    assert pen.weight == 3.0 and isinstance(pen.weight, float)
+    assert pen.matrices.dtype == torch.float32 and pen.matrices.shape == (4, 9, 9)
+    assert pen.sources.dtype == torch.int64 and pen.sources.shape == (4, 9) and pen.dim == 9
+    assert (pen.copies, pen.padding) == (2, 1)
+    gen = torch.Generator().manual_seed(0)
+    z, target = torch.randn(5, 9, generator=gen), torch.randn(5, 9, generator=gen)
+    g = torch.tensor([0, 1, 2, 3, 1])
+    torch.testing.assert_close(pen(z, target, g), 3.0 * ((pen.act_matmul(z, g) - target) ** 2).mean())
+    # element indices of any integer dtype are indices (a uint8 tensor would otherwise index as a mask)
+    torch.testing.assert_close(pen.act(z, g.to(torch.uint8)), pen.act(z, g), atol=0, rtol=0)
+    torch.testing.assert_close(pen.act_matmul(z, g.to(torch.uint8)), pen.act(z, g), atol=0, rtol=0)
+    z64 = z.double()  # the float32 matrices follow the latents' dtype
+    torch.testing.assert_close(pen.act_matmul(z64, g), pen.act(z64, g), atol=0, rtol=0)
+    z_by_hand = torch.stack([z[b, pen.sources[g[b]]] for b in range(5)])
+    torch.testing.assert_close(pen.act(z, g), z_by_hand, atol=0, rtol=0)
+    assert not torch.equal(pen.act(z, g), z)
+    with pytest.raises(ValueError, match=r"shape \(B, 9, ...\), got \(9,\)"):
+        pen.act(z[0], g[:1])
+    with pytest.raises(ValueError, match=r"^need one group element per sample: shape \(5,\), got \(2,\)$"):
+        pen.act(z, g[:2])
+    assert pen.act(z[:0], g[:0]).shape == (0, 9)  # an empty batch is fine
+
+
+def test_sample_is_uniform_on_the_group_and_lands_on_the_device():
+    pen = RegularRepresentationPenalty(direct_product(cyclic(2), cyclic(3)), 6)
+    a = pen.sample(6000, generator=torch.Generator().manual_seed(1))
+    assert a.shape == (6000,) and a.min() == 0 and a.max() == 5
+    counts = torch.bincount(a, minlength=6).float()
+    assert (counts - 1000).abs().max() < 120  # about 4.4 standard deviations of a binomial count
+    assert pen.sample(3, device="cpu").device.type == "cpu" and pen.sample(0).shape == (0,)
+    assert RegularRepresentationPenalty(cyclic(2), 2).to("meta").sample(3).device.type == "meta"  # buffers' device
+    assert RegularRepresentationPenalty(cyclic(2), 2).weight == 1.0
+    torch.manual_seed(5)
+    first = pen.sample(50)
+    torch.manual_seed(5)
+    assert torch.equal(first, pen.sample(50))  # without a generator: torch's global one

@@ -7,6 +7,7 @@ from eqrep.representations import (
     Representation,
     character_table,
     direct_sum,
+    format_character_value,
     multiplicities,
     natural,
     permutation_representation,
@@ -223,3 +224,251 @@ def test_natural_representation_of_s_n():
                                atol=1e-9)
     with pytest.raises(ValueError, match="defined for S_n"):
         natural(dihedral(4))
+
+
+# ----------------------------------------------------------------------------- documented contracts
+
+def _rot(theta):
+    return np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+
+
+def test_real_cyclic_multiplicities_decides_by_structure_not_by_name():
+    product = direct_product(cyclic(2), cyclic(3))  # its name starts with "C_", it has two generators
+    with pytest.raises(ValueError, match=r"one generator; C_2xC_3 has 2 generators \('r1', 'r2'\)"):
+        real_cyclic_multiplicities(regular(product))
+    renamed = cyclic(3)
+    object.__setattr__(renamed, "name", "Z3")  # a cyclic group under another name is still cyclic
+    assert real_cyclic_multiplicities(regular(renamed)) == {"trivial": 1, "rot1": 1}
+
+
+def test_real_cyclic_multiplicities_counts_each_real_irreducible():
+    c6 = cyclic(6)
+    rep = direct_sum(trivial(c6, 2), sign(c6), *real_irreps_cyclic(c6)[2:3] * 3)  # 2 trivial, sign, 3 x rot1
+    assert real_cyclic_multiplicities(rep) == {"trivial": 2, "sign": 1, "rot1": 3, "rot2": 0}
+    c5 = cyclic(5)
+    assert real_cyclic_multiplicities(direct_sum(*real_irreps_cyclic(c5)[2:])) == {"trivial": 0, "rot1": 0, "rot2": 1}
+
+
+def test_real_cyclic_multiplicities_refuses_a_complex_representation():
+    c4 = cyclic(4)
+    want = (r"^the eigenvalues of rho\(r\) snap to the roots \[0, 1, 0, 0\] \(k = 0..3\), which are not closed "
+            r"under conjugation: rho\(r\) is complex, or has an eigenvalue halfway between two roots \(a negative "
+            r"one for odd n\); use multiplicities\(\)$")
+    with pytest.raises(ValueError, match=want):
+        real_cyclic_multiplicities(Representation(c4, [np.array([[1j]])]))
+    with pytest.raises(ValueError, match=r"roots \[0, 0, 1\] \(k = 0..2\), which are not closed"):
+        real_cyclic_multiplicities(Representation(cyclic(3), [-np.eye(1)], check=False))  # -1: as near k = 1 as k = 2
+    noisy = np.random.default_rng(0).standard_normal((5, 4, 4))  # real matrices near no representation: pairs
+    for m in noisy:
+        assert sum(real_cyclic_multiplicities(Representation(c4, [m], check=False)).values()) <= 4
+
+
+def test_complex_representations_keep_their_phase():
+    c4 = cyclic(4)
+    rep = Representation(c4, [np.array([[1j]])])  # r -> i: a complex irreducible
+    assert rep.matrices.dtype == complex
+    np.testing.assert_allclose(rep.matrices[:, 0, 0], [1, 1j, -1, -1j])
+    np.testing.assert_allclose(rep.character, [1, 1j, -1, -1j])
+    table = character_table(c4)
+    np.testing.assert_allclose(multiplicities(rep, table), [0, 1, 0, 0], atol=1e-12)  # the row with chi(r) = i
+    conj = Representation(c4, [np.array([[-1j]])])
+    np.testing.assert_allclose(multiplicities(conj, table), [0, 0, 1, 0], atol=1e-12)
+    assert Representation(c4, [np.array([[1j * 1.1]])], check=False).defect() == pytest.approx(
+        max(abs(1.1 ** (a + b) - 1.1 ** ((a + b) % 4)) for a in range(4) for b in range(4)))
+    both = direct_sum(rep, conj)
+    assert both.generator_matrices[0].dtype == complex
+    np.testing.assert_allclose(both.generator_matrices[0], np.diag([1j, -1j]))
+
+
+def test_defect_and_relation_residuals_are_frobenius_norms():
+    c4 = cyclic(4)
+    a = 1.1 * _rot(np.pi / 2)
+    rep = Representation(c4, [a], check=False)
+    powers = [np.linalg.matrix_power(a, k) for k in range(4)]
+    want = max(np.linalg.norm(powers[g] @ powers[h] - powers[(g + h) % 4]) for g in range(4) for h in range(4))
+    assert rep.defect() == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(rep.relation_residuals(), [np.linalg.norm(np.linalg.matrix_power(a, 4) - np.eye(2))])
+    d3 = dihedral(3)
+    r, s = 1.05 * _rot(2 * np.pi / 3), np.diag([1.0, -1.0])
+    want = [np.linalg.norm(np.linalg.matrix_power(r, 3) - np.eye(2)), 0.0, np.linalg.norm(s @ r @ s @ r - np.eye(2))]
+    np.testing.assert_allclose(Representation(d3, [r, s], check=False).relation_residuals(), want, atol=1e-12)
+
+
+def test_the_check_uses_its_tolerance_and_names_the_representation():
+    c4 = cyclic(4)
+    a = (1 + 1e-6) * _rot(np.pi / 2)
+    assert Representation(c4, [a], atol=1e-3).defect() > 1e-7  # within atol: accepted
+    with pytest.raises(NotARepresentationError, match=r"^wobbly: the matrices are no representation of C_4"):
+        Representation(c4, [a], name="wobbly")
+    with pytest.raises(ValueError, match=r"different sizes \[1, 2\]"):
+        Representation(dihedral(3), [np.eye(2), np.eye(1)])
+
+
+def test_orthogonality_is_checked_not_assumed(rng):
+    d3 = dihedral(3)
+    p = np.eye(2) + 1e-4 * rng.standard_normal((2, 2))
+    skew = Representation(d3, [p @ m @ np.linalg.inv(p) for m in standard(d3).generator_matrices])
+    assert skew.defect() < 1e-9 and not skew.is_orthogonal()
+    assert skew.is_orthogonal(atol=1e-2) and standard(d3).is_orthogonal()
+
+
+def test_named_representations_have_their_documented_matrices():
+    c6, d4, s3 = cyclic(6), dihedral(4), symmetric(3)
+    np.testing.assert_allclose(standard(c6)(1), _rot(2 * np.pi / 6), atol=1e-15)  # r -> rotation by 2 pi / n
+    np.testing.assert_allclose(standard(d4).generator_matrices[1], np.diag([1.0, -1.0]))
+    np.testing.assert_allclose(sign(c6).matrices[:, 0, 0], [(-1) ** k for k in range(6)])
+    np.testing.assert_allclose([m[0, 0] for m in sign(d4).generator_matrices], [1.0, -1.0])
+    np.testing.assert_allclose(sign(s3).matrices[:, 0, 0], [np.linalg.det(natural(s3)(g)) for g in range(6)])
+    assert trivial(d4, 3).dim == 3 and trivial(d4).name == "trivial" and regular(d4).name == "regular"
+    assert [sign(s3).name, standard(s3).name, natural(s3).name] == ["sign", "standard", "natural"]
+    assert permutation_representation(s3, [(1, 0, 2), (1, 2, 0)], name="points").name == "points"
+    assert permutation_representation(s3, [(1, 0, 2), (1, 2, 0)]).name == "perm"
+    assert repr(standard(cyclic(4))) == "Representation(standard of C_4, dim=2)"
+
+
+def test_standard_of_s_n_is_the_sum_zero_hyperplane():
+    s4 = symmetric(4)
+    st = standard(s4)
+    assert st.dim == 3 and st.is_orthogonal()
+    np.testing.assert_allclose(st.character, natural(s4).character - 1, atol=1e-12)
+    for n_group in (cyclic(3), dihedral(3)):  # n = 3 is the first irreducible plane
+        assert standard(n_group).dim == 2 and multiplicities(standard(n_group)).max() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="reducible"):
+        standard(dihedral(2))
+
+
+def test_real_irreducibles_are_listed_in_the_documented_order():
+    c6 = cyclic(6)
+    irreps = real_irreps_cyclic(c6)
+    assert [r.name for r in irreps] == ["trivial", "sign", "rot1", "rot2"]
+    np.testing.assert_allclose(irreps[1].generator_matrices[0], [[-1.0]])
+    np.testing.assert_allclose(irreps[3].generator_matrices[0], _rot(2 * np.pi * 2 / 6), atol=1e-15)
+    assert [r.name for r in real_irreps_cyclic(cyclic(5))] == ["trivial", "rot1", "rot2"]
+    d6 = dihedral(6)
+    irreps = real_irreps_dihedral(d6)
+    assert [r.name for r in irreps] == ["trivial", "det", "r-sign", "r-sign*det", "rot1", "rot2"]
+    gens = [[m[0, 0] for m in r.generator_matrices] for r in irreps[:4]]
+    assert gens == [[1, 1], [1, -1], [-1, 1], [-1, -1]]
+    np.testing.assert_allclose(irreps[5].generator_matrices[0], _rot(2 * np.pi * 2 / 6), atol=1e-15)
+    np.testing.assert_allclose(irreps[5].generator_matrices[1], np.diag([1.0, -1.0]))
+    assert [r.name for r in real_irreps_dihedral(dihedral(5))] == ["trivial", "det", "rot1", "rot2"]
+
+
+def test_direct_sum_is_block_diagonal_and_tensor_product_is_kronecker():
+    d3 = dihedral(3)
+    st, sg = standard(d3), sign(d3)
+    total = direct_sum(sg, st)
+    assert total.name == "sign (+) standard" and total.dim == 3
+    for k in range(2):
+        want = np.zeros((3, 3))
+        want[0, 0], want[1:, 1:] = sg.generator_matrices[k][0, 0], st.generator_matrices[k]
+        np.testing.assert_array_equal(total.generator_matrices[k], want)
+    prod = tensor_product(sg, st)
+    assert prod.name == "sign (x) standard"
+    for k in range(2):
+        np.testing.assert_array_equal(prod.generator_matrices[k], np.kron(sg.generator_matrices[k],
+                                                                          st.generator_matrices[k]))
+    other = tensor_product(st, direct_sum(sg, trivial(d3)))  # not symmetric in its arguments
+    np.testing.assert_array_equal(other.generator_matrices[1], np.kron(st.generator_matrices[1], np.diag([-1.0, 1.0])))
+
+
+def test_character_tables_are_in_the_documented_order():
+    c4 = character_table(cyclic(4))  # degree, then real parts class by class, then imaginary parts
+    expected = [[1, 1, 1, 1], [1, 1j, -1, -1j], [1, -1j, -1, 1j], [1, -1, 1, -1]]
+    np.testing.assert_allclose(c4.values, expected, atol=1e-12)
+    d4 = character_table(dihedral(4))
+    np.testing.assert_allclose(d4.values, [[1, 1, 1, 1, 1], [1, 1, -1, 1, -1], [1, -1, 1, 1, -1],
+                                              [1, -1, -1, 1, 1], [2, 0, 0, -2, 0]], atol=1e-12)
+    assert d4.degrees.tolist() == [1, 1, 1, 1, 2] and d4.degrees.dtype.kind == "i"
+    s3 = character_table(symmetric(3))
+    np.testing.assert_allclose(s3.values, [[1, 1, 1], [1, -1, 1], [2, 0, -1]], atol=1e-12)
+    assert s3.classes == symmetric(3).conjugacy_classes
+
+
+def test_characters_on_elements_and_as_a_frame():
+    table = character_table(dihedral(4))
+    on = table.on_elements()
+    assert on.shape == (5, 8)
+    for j, cls in enumerate(table.classes):
+        for g in cls:
+            np.testing.assert_array_equal(on[:, g], table.values[:, j])
+    frame = table.to_frame()
+    assert frame.columns.tolist() == ["e", "r", "s", "r^2", "rs"]
+    assert frame.index.tolist() == ["class size", "chi_1", "chi_2", "chi_3", "chi_4", "chi_5"]
+    assert frame.loc["class size"].tolist() == ["1", "2", "2", "1", "2"]
+    assert frame.loc["chi_5"].tolist() == ["2", "0", "0", "-2", "0"]
+
+
+@pytest.mark.parametrize("z, text", [(2, "2"), (-1.0, "-1"), (-0.0, "0"), (1e-5, "0"), (1j, "i"), (-1j, "-i"),
+                                     (2j, "2i"), (-0.5 + 0.8660254j, "-0.5+0.866i"), (0.5 - 0.8660254j, "0.5-0.866i"),
+                                     (1 + 1j, "1+i"), (0.25 + 1e-5j, "0.25")])
+def test_format_character_value(z, text):
+    assert format_character_value(z) == text
+
+
+def test_format_character_value_rounds_to_its_decimals():
+    assert format_character_value(0.123456, decimals=2) == "0.12"
+    assert format_character_value(0.004 + 0.004j, decimals=2) == "0"
+    assert format_character_value(0.3 + 0.004j, decimals=2) == "0.3"
+
+
+def test_character_table_values_are_exactly_real_where_real():
+    for g in (symmetric(3), dihedral(4), cyclic(4), cyclic(6)):
+        v = character_table(g).values
+        near_real = np.abs(v.imag) < 1e-9  # e.g. chi(r^2) = -1 in C_4 carries 1e-16 i before the clean-up
+        assert (v.imag[near_real] == 0).all() and ((np.abs(v.real) > 1e-12) | (v.real == 0)).all()
+
+
+@pytest.mark.parametrize("group", [cyclic(8), cyclic(12), dihedral(6), direct_product(cyclic(4), cyclic(4))],
+                         ids=lambda g: g.name)
+def test_character_table_rows_follow_the_documented_order(group):
+    # by degree, then by the values class by class: larger real parts first, then larger imaginary parts
+    v = np.round(character_table(group).values, 6) + 0.0
+    keys = [(int(round(row[0].real)), *(-row.real), *(-row.imag)) for row in v]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+def test_sums_and_products_need_representations_of_one_group():
+    c4, d4 = cyclic(4), dihedral(4)
+    for combine in (direct_sum, tensor_product):
+        with pytest.raises(ValueError, match="^representations of different groups: C_4 and D_4$"):
+            combine(trivial(c4), trivial(d4))
+        with pytest.raises(ValueError, match="^representations of different groups: C_4 and C_4$"):
+            combine(trivial(c4), trivial(_renamed(cyclic(2), "C_4")))  # same name, another table
+        assert combine(trivial(c4), sign(cyclic(4))).dim == (2 if combine is direct_sum else 1)  # equal groups
+    with pytest.raises(ValueError, match="^need at least one representation$"):
+        direct_sum()
+
+
+def _renamed(group, name):
+    object.__setattr__(group, "name", name)
+    return group
+
+
+def test_the_check_reports_defect_tolerance_and_relation_residuals():
+    a = 1.0001234567  # r^2 - 1 = 0.000246943...: six decimals show 0.000247, seven would show 0.0002469
+    want = (r"^rho: the matrices are no representation of C_2; max \|\|rho\(g\)rho\(h\) - rho\(gh\)\|\| = 0\.000247 "
+            r"> atol=1e-08 \(relation residuals: \[0\.000247\]\)$")
+    with pytest.raises(NotARepresentationError, match=want):
+        Representation(cyclic(2), [np.array([[a]])])
+
+
+def test_standard_of_s_two_is_the_sign_line():
+    st = standard(symmetric(2))
+    assert st.dim == 1
+    np.testing.assert_allclose(np.stack(st.generator_matrices), [[[-1.0]], [[-1.0]]], atol=1e-12)
+
+
+def test_format_character_value_keeps_the_smallest_shown_part():
+    assert format_character_value(0.5 + 0.001j) == "0.5+0.001i" and format_character_value(0.001 + 1j) == "0.001+i"
+
+
+def test_format_character_value_defaults_to_three_decimals():
+    assert format_character_value(0.12345) == "0.123" and format_character_value(0.12345j) == "0.123i"
+
+
+def test_direct_sum_of_approximate_representations_is_not_checked():
+    c4 = cyclic(4)
+    approx = Representation(c4, [1.01 * _rot(np.pi / 2)], check=False)
+    total = direct_sum(approx, trivial(c4))  # must not raise: the sum is as approximate as its summands
+    assert total.defect() == pytest.approx(approx.defect())

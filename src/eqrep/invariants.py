@@ -5,6 +5,10 @@
 * sorting, the isometric cross-section of ``S_n`` acting on ``R^n`` (Prop. 2);
 * the common invariant poolings over nodes (sum, mean, max, ...);
 * random invariant linear maps (Reynolds average of a random matrix).
+
+Latents with NaN entries are refused with a ``ValueError`` naming the argument (a NaN has no
+place in a sorted order and no distance to anything); the quotient distances also refuse
+infinite entries.
 """
 
 from __future__ import annotations
@@ -38,14 +42,32 @@ def sort_nodes(z: torch.Tensor, node_dim: int = -2) -> torch.Tensor:
     Returns:
         Same shape, ascending along the node axis. Permutation invariant; for one channel it is
         an isometric cross-section of ``R^n / S_n`` onto the cone ``x_1 <= ... <= x_n``.
+
+    Raises:
+        ValueError: ``z`` has fewer axes than ``node_dim`` needs, or NaN entries.
     """
     if z.dim() < -node_dim:
         raise ValueError(f"sort_nodes(node_dim={node_dim}) got shape {tuple(z.shape)}")
+    if torch.isnan(z).any():
+        raise ValueError(f"sort_nodes: z has {int(torch.isnan(z).sum())} NaN entries, which have no place "
+                         "in a sorted order")
     return torch.sort(z, dim=node_dim).values
 
 
-def _as_nodes(z: np.ndarray) -> np.ndarray:
+def _as_finite(name: str, z: np.ndarray) -> np.ndarray:
+    """``z`` as a real ``float64`` array; ``ValueError`` naming ``name`` for complex, NaN or infinite entries."""
+    if np.iscomplexobj(z):
+        raise ValueError(f"{name} is complex; quotient distances are defined for real latents")
     z = np.asarray(z, dtype=float)
+    if not np.isfinite(z).all():
+        what = "NaN" if np.isnan(z).any() else "infinite"
+        raise ValueError(f"{name} has {what} entries; a quotient distance needs finite coordinates")
+    return z
+
+
+def _as_nodes(name: str, z: np.ndarray) -> np.ndarray:
+    """``(n,)`` or ``(n, C)`` latents as a finite ``(n, C)`` array."""
+    z = _as_finite(name, z)
     return z[:, None] if z.ndim == 1 else z
 
 
@@ -60,8 +82,12 @@ def quotient_distance_bruteforce(z1: np.ndarray, z2: np.ndarray, perms: np.ndarr
     Args:
         z1, z2: Shape ``(n,)`` or ``(n, C)``. ``n <= 10`` is practical (``n!`` candidates).
         perms: Optional precomputed :func:`all_permutations` of ``n``.
+
+    Raises:
+        ValueError: the shapes differ, ``n > 10`` without ``perms``, or ``z1``/``z2`` has complex,
+            NaN or infinite entries.
     """
-    a, b = _as_nodes(z1), _as_nodes(z2)
+    a, b = _as_nodes("z1", z1), _as_nodes("z2", z2)
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
     if perms is None:
@@ -77,8 +103,11 @@ def quotient_distance_assignment(z1: np.ndarray, z2: np.ndarray) -> float:
 
     ``||z1 - P z2||^2 = sum_i ||z1_i - z2_{pi(i)}||^2`` is a sum of pairwise costs, so the best
     permutation solves an assignment problem with cost ``C_ij = ||z1_i - z2_j||^2``.
+
+    Raises:
+        ValueError: the shapes differ, or ``z1``/``z2`` has complex, NaN or infinite entries.
     """
-    a, b = _as_nodes(z1), _as_nodes(z2)
+    a, b = _as_nodes("z1", z1), _as_nodes("z2", z2)
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
     cost = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
@@ -87,8 +116,11 @@ def quotient_distance_assignment(z1: np.ndarray, z2: np.ndarray) -> float:
 
 
 def quotient_distance_group(z1: np.ndarray, z2: np.ndarray, matrices: np.ndarray) -> float:
-    """``min_g ||z1 - rho(g) z2||`` for a finite group given by its matrices ``(|G|, d, d)``."""
-    z1, z2 = np.asarray(z1, dtype=float), np.asarray(z2, dtype=float)
+    """``min_g ||z1 - rho(g) z2||`` for a finite group given by its matrices ``(|G|, d, d)``.
+
+    ``z1``, ``z2``: shape ``(d,)``. Raises ``ValueError`` for complex, NaN or infinite entries.
+    """
+    z1, z2 = _as_finite("z1", z1), _as_finite("z2", z2)
     return float(np.linalg.norm(z1[None] - np.einsum("gij,j->gi", matrices, z2), axis=1).min())
 
 
@@ -125,7 +157,7 @@ def reynolds_operator(matrices: np.ndarray) -> np.ndarray:
 def random_invariant_linear_map(matrices: np.ndarray, out_dim: int, seed: int = 0) -> np.ndarray:
     """A random invariant linear map ``A`` with ``A rho(g) = A`` for all ``g``.
 
-    ``A = W R`` with ``W`` Gaussian ``(out_dim, d)`` and ``R`` the :func:`reynolds_operator`:
+    ``A = W R`` with ``W`` ``(out_dim, d)`` of i.i.d. ``N(0, 1/d)`` entries and ``R`` the :func:`reynolds_operator`:
     every invariant linear map has this form, so this samples them all.
 
     Returns:

@@ -232,11 +232,11 @@ def irrep_labels(table: CharacterTable) -> list[str]:
 
     ``"trivial"`` first; for ``C_n`` the value on the generator (``"-1"``, ``"i"``, ...); for the
     groups of order 6 with three classes (``S_3 ~ D_3``) ``"sign"`` and ``"standard"``;
-    otherwise ``"chi_i (dim d)"``.
+    otherwise ``"chi_i (dim d)"``. Cyclic means given by one generator (decided by structure, not name).
     """
     group = table.group
     labels = ["trivial"]
-    if group.name.startswith("C_") and len(group.generators) == 1:
+    if len(group.generators) == 1:
         col = [j for j, cls in enumerate(table.classes) if group.generators[0] in cls][0]
         labels += [format_character_value(v) for v in table.values[1:, col]]
     elif group.order == 6 and len(table.classes) == 3:
@@ -261,7 +261,7 @@ def irreducible_counts(rep: Representation, table: CharacterTable | None = None,
     """
     table = table or character_table(rep.group)
     labels = irrep_labels(table)
-    cyclic = rep.group.name.startswith("C_") and len(rep.group.generators) == 1
+    cyclic = len(rep.group.generators) == 1  # one generator: cyclic, whatever the group's name
     if method == "auto":
         method = "eigenvalues" if cyclic else "characters"
     if method == "characters":

@@ -168,7 +168,8 @@ def regular(group: FiniteGroup) -> Representation:
     return Representation(group, [_perm_matrix(group.table[g]) for g in group.generators], name="regular")
 
 
-def permutation_representation(group: FiniteGroup, images: Sequence[Sequence[int]], name: str = "perm") -> Representation:
+def permutation_representation(group: FiniteGroup, images: Sequence[Sequence[int]],
+                               name: str = "perm") -> Representation:
     """Representation by permutation matrices, from the images of each generator on ``{0..n-1}``."""
     return Representation(group, [_perm_matrix(p) for p in images], name=name)
 
@@ -254,9 +255,21 @@ def real_irreps_dihedral(group: FiniteGroup) -> list[Representation]:
     return irreps
 
 
-def direct_sum(*reps: Representation) -> Representation:
-    """Block-diagonal direct sum ``rho_1 (+) rho_2 (+) ...`` of representations of one group."""
+def _common_group(reps: Sequence[Representation]) -> FiniteGroup:
+    """The group of all of ``reps``; ``ValueError`` if there are none or they belong to different groups."""
+    if not reps:
+        raise ValueError("need at least one representation")
     group = reps[0].group
+    for r in reps[1:]:
+        if r.group is not group and (r.group.name != group.name or not np.array_equal(r.group.table, group.table)):
+            raise ValueError(f"representations of different groups: {group.name} and {r.group.name}")
+    return group
+
+
+def direct_sum(*reps: Representation) -> Representation:
+    """Block-diagonal direct sum ``rho_1 (+) rho_2 (+) ...`` of representations of one group
+    (``ValueError`` for representations of different groups)."""
+    group = _common_group(reps)
     mats = []
     for k in range(len(group.generator_names)):
         blocks = [r.generator_matrices[k] for r in reps]
@@ -271,7 +284,9 @@ def direct_sum(*reps: Representation) -> Representation:
 
 
 def tensor_product(a: Representation, b: Representation) -> Representation:
-    """Kronecker product ``rho_a (x) rho_b`` of two representations of the same group."""
+    """Kronecker product ``rho_a (x) rho_b`` of two representations of the same group
+    (``ValueError`` for representations of different groups)."""
+    _common_group([a, b])
     mats = [np.kron(x, y) for x, y in zip(a.generator_matrices, b.generator_matrices, strict=True)]
     return Representation(a.group, mats, name=f"{a.name} (x) {b.name}")
 
@@ -393,14 +408,25 @@ def real_cyclic_multiplicities(rep: Representation) -> dict[str, int]:
     Each eigenvalue is rounded to the nearest ``n``-th root of unity ``exp(2 pi i k / n)``; the
     real irreducible ``rot_k`` (``1 <= k < n/2``) accounts for the conjugate pair ``k, n-k``.
     Returns counts keyed ``"trivial"``, ``"sign"`` (``n`` even) and ``"rot{k}"``.
+
+    Raises:
+        ValueError: the group is not given by a single generator (the decision is by structure,
+            not by name: ``direct_product(cyclic(2), cyclic(3))`` has two generators and is refused),
+            or the snapped eigenvalues are not closed under conjugation (a complex representation, or
+            an eigenvalue halfway between two roots: use :func:`multiplicities`).
     """
     group = rep.group
-    if not group.name.startswith("C_"):
-        raise ValueError(f"eigenvalue snapping needs a cyclic group, got {group.name}")
+    if len(group.generators) != 1:
+        raise ValueError(f"eigenvalue snapping needs a cyclic group given by one generator; {group.name} has "
+                         f"{len(group.generators)} generators {group.generator_names}")
     n = group.order
     eig = np.linalg.eigvals(rep.generator_matrices[0])
     k = np.rint(np.angle(eig) / (2 * np.pi / n)).astype(int) % n
     counts = np.bincount(k, minlength=n)
+    if not np.array_equal(counts[1:], counts[1:][::-1]):
+        raise ValueError(f"the eigenvalues of rho(r) snap to the roots {counts.tolist()} (k = 0..{n - 1}), which are "
+                         "not closed under conjugation: rho(r) is complex, or has an eigenvalue halfway between "
+                         "two roots (a negative one for odd n); use multiplicities()")
     out = {"trivial": int(counts[0])}
     if n % 2 == 0:
         out["sign"] = int(counts[n // 2])

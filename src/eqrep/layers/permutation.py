@@ -286,7 +286,8 @@ def edge_to_graph(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
 # ----------------------------------------------------------------------------- modules
 
 class _BasisLinear(nn.Module):
-    """Shared parameters: ``weight`` ``(K, C_in, C_out)`` and ``bias`` ``(C_out,)``."""
+    """Shared parameters: ``weight`` ``(K, C_in, C_out)``, uniform on ``[-1/sqrt(K C_in), 1/sqrt(K C_in)]``
+    (the fan-in of the stacked basis), and ``bias`` ``(C_out,)``, zero (``None`` with ``bias=False``)."""
 
     kind = ""
 
