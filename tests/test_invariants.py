@@ -13,6 +13,8 @@ from eqrep.invariants import (
     quotient_distance_assignment,
     quotient_distance_bruteforce,
     quotient_distance_group,
+    quotient_distance_matrix,
+    random_invariant_features,
     random_invariant_linear_map,
     reynolds_operator,
     sort_nodes,
@@ -203,3 +205,38 @@ def test_integer_latents_are_compared_as_real_numbers():
     for fn in (quotient_distance_bruteforce, quotient_distance_assignment):
         assert fn(a, b) == pytest.approx(16 * np.sqrt(2.0))
     assert quotient_distance_group(a, b, np.stack([np.eye(2)])) == pytest.approx(16 * np.sqrt(2.0))
+
+
+def test_quotient_distance_matrix_is_symmetric_and_matches_the_pairwise_distances():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, 4))
+    dist = quotient_distance_matrix(z)
+    assert dist.shape == (5, 5)
+    np.testing.assert_array_equal(dist, dist.T)
+    np.testing.assert_array_equal(np.diag(dist), 0.0)
+    assert dist[1, 3] == pytest.approx(quotient_distance_assignment(z[1], z[3]))
+    # permuting each code's entries leaves the quotient distances as they were
+    shuffled = np.stack([rng.permutation(row) for row in z])
+    np.testing.assert_allclose(quotient_distance_matrix(shuffled), dist, atol=1e-12)
+    by_hand = quotient_distance_matrix(np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 3.0]]))
+    np.testing.assert_allclose(by_hand, [[0, 0, 2], [0, 0, 2], [2, 2, 0]])
+    with pytest.raises(ValueError, match="stack of codes"):
+        quotient_distance_matrix(np.zeros(3))
+    with pytest.raises(ValueError, match="NaN"):
+        quotient_distance_matrix(np.array([[0.0, np.nan], [1.0, 0.0]]))
+
+
+def test_random_invariant_features_are_invariant_nonlinear_and_seeded_by_torch():
+    torch.manual_seed(0)
+    features = random_invariant_features(2, 8)
+    x = torch.randn(6, 5, 2)
+    out = features(x)
+    assert out.shape == (6, 8)
+    np.testing.assert_allclose(features(x[:, torch.randperm(5)]), out, atol=1e-6)
+    assert not np.allclose(features(2 * x), 2 * out)  # the ReLU makes it nonlinear
+    torch.manual_seed(0)
+    np.testing.assert_array_equal(random_invariant_features(2, 8)(x), out)
+    with pytest.raises(ValueError, match=r"nodes \(B, n, 2\)"):
+        features(torch.randn(6, 5, 3))
+    with pytest.raises(ValueError, match="unknown pooling"):
+        random_invariant_features(2, 8, pooling="median")

@@ -472,3 +472,15 @@ def test_direct_sum_of_approximate_representations_is_not_checked():
     approx = Representation(c4, [1.01 * _rot(np.pi / 2)], check=False)
     total = direct_sum(approx, trivial(c4))  # must not raise: the sum is as approximate as its summands
     assert total.defect() == pytest.approx(approx.defect())
+
+
+def test_real_irreducibles_are_chosen_by_structure_not_by_name():
+    import dataclasses
+
+    d4 = dihedral(4)
+    renamed = dataclasses.replace(d4, name="X")  # no "D_" to go by
+    for irreps in (real_irreps_dihedral(d4), real_irreps_dihedral(renamed)):
+        assert [ir.dim for ir in irreps] == [1, 1, 1, 1, 2]
+        assert sum(ir.dim ** 2 for ir in irreps) == d4.order  # a complete set
+    for irreps in (real_irreps_cyclic(cyclic(5)), real_irreps_cyclic(dataclasses.replace(cyclic(5), name="X"))):
+        assert [ir.dim for ir in irreps] == [1, 2, 2]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from eqrep.decompositions import irreducible_counts
 from eqrep.groups import cyclic, dihedral
-from eqrep.learned_representations import irreducible_counts
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint
 from eqrep.train.latent_representation import CONFIGS, load_run, train_latent_representation
 from eqrep.train.latent_representation_sweep import collect

@@ -10,7 +10,7 @@ from eqrep.actions import act_on_pairs, pair_group
 from eqrep.analysis.penalty import latent_equivariance
 from eqrep.data.ddmnist import make_ddmnist
 from eqrep.data.mnist import MNIST
-from eqrep.models.penalty_cnn import PenaltyCNN
+from eqrep.models.penalty import PenaltyCNN
 from eqrep.train.checkpoints import CheckpointError
 from eqrep.train.penalty import CONFIGS, PAPER_HYPERPARAMETERS, evaluate, load_penalty_model, make_config, train_penalty
 from eqrep.train.penalty_sweep import collect, load_sweep_model, summarise_sweep

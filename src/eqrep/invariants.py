@@ -4,7 +4,8 @@
   group, and for ``S_n`` also by optimal assignment (SciPy's Hungarian solver);
 * sorting, the isometric cross-section of ``S_n`` acting on ``R^n`` (Prop. 2);
 * the common invariant poolings over nodes (sum, mean, max, ...);
-* random invariant linear maps (Reynolds average of a random matrix).
+* random invariant linear maps (Reynolds average of a random matrix), and random invariant
+  nonlinear features (an untrained equivariant layer, ReLU, a pooling).
 
 Latents with NaN entries are refused with a ``ValueError`` naming the argument (a NaN has no
 place in a sorted order and no distance to anything); the quotient distances also refuse
@@ -20,16 +21,20 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from eqrep.layers.permutation import NodeToNode
+
 __all__ = [
     "sort_nodes",
     "all_permutations",
     "quotient_distance_bruteforce",
     "quotient_distance_assignment",
     "quotient_distance_group",
+    "quotient_distance_matrix",
     "POOLINGS",
     "pool_nodes",
     "reynolds_operator",
     "random_invariant_linear_map",
+    "random_invariant_features",
 ]
 
 
@@ -166,3 +171,41 @@ def random_invariant_linear_map(matrices: np.ndarray, out_dim: int, seed: int = 
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((out_dim, matrices.shape[-1])) / np.sqrt(matrices.shape[-1])
     return w @ reynolds_operator(matrices)
+
+
+def quotient_distance_matrix(z: np.ndarray,
+                             distance: Callable[[np.ndarray, np.ndarray], float] | None = None) -> np.ndarray:
+    """Pairwise quotient distances of ``m`` codes: ``z`` of shape ``(m, n)`` or ``(m, n, C)`` -> ``(m, m)``.
+
+    ``distance`` defaults to :func:`quotient_distance_assignment` (``S_n`` acting on the nodes);
+    the matrix is symmetric with a zero diagonal, ``m (m - 1) / 2`` distances computed.
+    """
+    distance = distance or quotient_distance_assignment
+    z = _as_finite("z", np.asarray(z, dtype=np.float64))
+    if z.ndim < 2:
+        raise ValueError(f"need a stack of codes (m, n) or (m, n, C), got shape {z.shape}")
+    dist = np.zeros((len(z), len(z)))
+    for i, j in itertools.combinations(range(len(z)), 2):
+        dist[i, j] = dist[j, i] = distance(z[i], z[j])
+    return dist
+
+
+def random_invariant_features(in_channels: int, width: int,
+                              pooling: str = "mean") -> Callable[[torch.Tensor], np.ndarray]:
+    """An untrained invariant feature map ``x -> pool_nodes(ReLU(L(x)))`` for a random
+    equivariant node layer ``L`` (:class:`~eqrep.layers.permutation.NodeToNode`, random bias too).
+
+    Nodes ``(B, n, in_channels)`` -> features ``(B, width)``, invariant under permuting the
+    nodes and nonlinear. Drawn from torch's global generator (seed it for a reproducible map).
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling '{pooling}'; use one of {sorted(POOLINGS)}")
+    layer = NodeToNode(in_channels, width)
+    torch.nn.init.normal_(layer.bias)  # the layer starts with zero bias; a random one is richer
+
+    def features(x: torch.Tensor) -> np.ndarray:
+        if x.ndim != 3 or x.shape[-1] != in_channels:
+            raise ValueError(f"need nodes (B, n, {in_channels}), got shape {tuple(x.shape)}")
+        with torch.no_grad():
+            return pool_nodes(torch.relu(layer(x.to(layer.bias.dtype))), pooling).numpy()
+    return features

@@ -225,9 +225,10 @@ def _rot(theta: float) -> np.ndarray:
 
 
 def _rotation_generators(group: FiniteGroup, k: int) -> list[np.ndarray]:
-    n = int(group.name.split("_")[1])
+    """``r -> rot(2 pi k / n)`` and, for a dihedral group (a second generator), ``s -> diag(1, -1)``."""
+    n = group.order // len(group.generators)  # C_n: one generator of order n; D_n: order 2n, two generators
     mats = [_rot(2 * np.pi * k / n)]
-    if group.name.startswith("D"):
+    if len(group.generators) == 2:
         mats.append(np.diag([1.0, -1.0]))
     return mats
 

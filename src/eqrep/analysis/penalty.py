@@ -9,8 +9,7 @@ from __future__ import annotations
 import torch
 
 from eqrep.actions import act_on_pairs, pair_group
-from eqrep.models.penalty_cnn import PenaltyCNN
-from eqrep.penalty import RegularRepresentationPenalty
+from eqrep.models.penalty import PenaltyCNN, RegularRepresentationPenalty
 
 __all__ = ["latent_equivariance"]
 

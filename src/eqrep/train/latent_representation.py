@@ -12,12 +12,12 @@ Command line::
     python -m eqrep train latent-representation --config s3-mnist-paper        # full MNIST, a GPU
 
 A network ``x -> f -> z -> k -> y`` is trained together with free generator matrices of a
-finite group ``G`` on its latent space (:class:`~eqrep.learned_representations.LearnedRepresentation`).
+finite group ``G`` on its latent space (:class:`~eqrep.models.latent_representation.LearnedRepresentation`).
 One step draws a batch ``x`` and one group element ``g`` per sample, uniformly, and minimises
 
     l(k(f(x)), y) + alpha l(k(rho_Z(g) f(x)), rho_Y(g) y) + beta MSE(rho_Z(g) f(x), f(rho_X(g) x)) + gamma L_alg
 
-(:func:`~eqrep.learned_representations.objective_terms` and ``algebra_loss``); the experiments
+(:func:`~eqrep.models.latent_representation.objective_terms` and ``algebra_loss``); the experiments
 (data, network, group) are :mod:`eqrep.train.latent_representation_tasks`. Configs per experiment: ``<experiment>``
 (one to two minutes per seed on one CPU core; Table 7's weights except a larger algebra weight
 ``gamma`` for ``s3-mnist`` and ``c4-mnist``, smaller networks for ``s3-mnist`` and ``c4-mnist``),
@@ -45,14 +45,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from eqrep.decompositions import generator_eigenvalues, irreducible_counts, regular_ratios
 from eqrep.device import seed_everything
-from eqrep.learned_representations import (
-    LearnedRepresentation,
-    generator_eigenvalues,
-    irreducible_counts,
-    objective_terms,
-    regular_ratios,
-)
+from eqrep.models.latent_representation import LearnedRepresentation, objective_terms
 from eqrep.representations import character_table
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
 from eqrep.train.latent_representation_tasks import (

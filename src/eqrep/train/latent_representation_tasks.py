@@ -30,8 +30,8 @@ from eqrep.actions import act_c4_on_images, act_d3_on_images, rotate
 from eqrep.data.mnist import load_mnist
 from eqrep.data.typeface_digits import DigitParameters, TypefaceDigits
 from eqrep.groups import FiniteGroup, cyclic, dihedral
-from eqrep.learned_representations import LearnedRepresentation
 from eqrep.models.encoder_head import ConvAutoencoder, ConvClassifier, MLPAutoencoder
+from eqrep.models.latent_representation import LearnedRepresentation
 from eqrep.representations import direct_sum, real_irreps_cyclic, real_irreps_dihedral
 
 if TYPE_CHECKING:
@@ -183,7 +183,8 @@ def make_representation(config: LatentRepConfig, group: FiniteGroup) -> LearnedR
     rep = LearnedRepresentation(group, config.latent_dim, init=config.init, noise=config.init_noise,
                                 seed=config.seed + 7_919)
     if config.init_multiplicities is not None:
-        irreps = real_irreps_dihedral(group) if group.name.startswith("D_") else real_irreps_cyclic(group)
+        # one generator: cyclic; two of orders n and 2 with (sr)^2 = e: dihedral (by structure, not by name)
+        irreps = real_irreps_cyclic(group) if len(group.generators) == 1 else real_irreps_dihedral(group)
         mults = config.init_multiplicities
         total = sum(n * ir.dim for n, ir in zip(mults, irreps, strict=True)) if len(mults) == len(irreps) else -1
         if total != config.latent_dim:

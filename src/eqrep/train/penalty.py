@@ -1,7 +1,7 @@
 """Training the regular-representation penalty model and its CNN baselines on double-digit MNIST.
 
 Sec. 6.1 / App. C.1 of *Parameter-free approximate equivariance for tasks with finite group
-symmetry* compares three ways to train the same CNN (:class:`~eqrep.models.penalty_cnn.PenaltyCNN`,
+symmetry* compares three ways to train the same CNN (:class:`~eqrep.models.penalty.PenaltyCNN`,
 33,742 parameters) on DDMNIST (:mod:`eqrep.data.ddmnist`):
 
 * ``"cnn"``: the plain task loss on the training pairs as built (no augmentation);
@@ -9,7 +9,7 @@ symmetry* compares three ways to train the same CNN (:class:`~eqrep.models.penal
   ``G x G`` at every step (augmentation);
 * ``"penalty"``: the same augmented stream, plus the shifted task loss and ``lambda`` times the
   latent equivariance penalty with ``rho_Z`` fixed to copies of the regular representation of
-  ``G x G`` (:func:`eqrep.penalty.penalty_objective`); no parameter is added.
+  ``G x G`` (:func:`eqrep.models.penalty.penalty_objective`); no parameter is added.
 
 So ``"penalty"`` versus ``"cnn_aug"`` isolates the two extra terms (the paper's ablation). The
 shifted task loss has two readings (``shifted_on``): ``"latent"``, ``l(k(rho_Z(g) f(x)), y)`` as the
@@ -56,9 +56,8 @@ from eqrep.analysis.penalty import latent_equivariance
 from eqrep.data.ddmnist import DDMNIST, make_ddmnist
 from eqrep.data.mnist import load_mnist
 from eqrep.device import seed_everything
-from eqrep.learned_representations import SHIFTED_ON
-from eqrep.models.penalty_cnn import PenaltyCNN, parameter_count
-from eqrep.penalty import RegularRepresentationPenalty, penalty_objective
+from eqrep.models.latent_representation import SHIFTED_ON
+from eqrep.models.penalty import PenaltyCNN, RegularRepresentationPenalty, parameter_count, penalty_objective
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest
 from eqrep.train.loop import Experiment, fit
 from eqrep.train.metrics import evaluate_classifier
@@ -86,7 +85,7 @@ class PenaltyTrainConfig:
     ``shifted_weight``: weight of the shifted task loss of the ``"penalty"`` model (1 in the paper; 0 is
     the ablation that keeps only the latent equivariance penalty).
     ``shifted_on``: ``"latent"`` (``l(k(rho_Z(g) f(x)), y)``) or ``"input"`` (``l(k(f(rho_X(g) x)), y)``),
-    the two readings of the paper's shifted task loss (:func:`eqrep.penalty.penalty_objective`).
+    the two readings of the paper's shifted task loss (:func:`eqrep.models.penalty.penalty_objective`).
     ``patience``: stop after this many epochs without a better validation accuracy (``None``: never).
     ``lr_decay``: multiply the learning rate by ``(1 + cos(pi epoch / epochs)) / 2`` each epoch.
     ``max_train``: use only the first this-many training pairs (tests, demonstrations).

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from eqrep.actions import DIGIT_GROUPS
-from eqrep.models.penalty_cnn import PenaltyCNN
+from eqrep.models.penalty import PenaltyCNN
 from eqrep.train.checkpoints import CheckpointError, load_checkpoint, read_manifest, save_checkpoint, write_manifest
 from eqrep.train.penalty import MODELS, model_from_state
 

@@ -1,48 +1,27 @@
 """Learned latent representations: words, algebra loss, read-off, and the Sec. 4 objective."""
 
-import re
 
 import numpy as np
 import pytest
 import torch
-from scipy.stats import ortho_group
 
 from eqrep.groups import cyclic, dihedral, direct_product
-from eqrep.learned_representations import (
+from eqrep.models.latent_representation import (
     SHIFTED_ON,
     LearnedRepresentation,
-    generator_eigenvalues,
-    irreducible_counts,
-    irrep_labels,
     latent_equivariance_loss,
     objective_terms,
-    regular_ratios,
-    root_of_unity_counts,
     shifted_task_loss,
 )
-from eqrep.representations import CharacterTable, Representation, character_table, direct_sum, regular, trivial
+from eqrep.representations import direct_sum, regular
 
-
-def _set(model, mats):
-    with torch.no_grad():
-        model.generators.copy_(torch.as_tensor(np.stack(mats), dtype=model.generators.dtype))
-
-
-def _conjugated_regular(group, copies, seed=0, orthogonal=True):
-    """``copies`` x regular, conjugated by a random orthogonal (or just invertible) matrix."""
-    rep = direct_sum(*[regular(group)] * copies)
-    rng = np.random.default_rng(seed)
-    if orthogonal:
-        p = ortho_group.rvs(rep.dim, random_state=seed)
-    else:
-        p = np.eye(rep.dim) + 0.3 * rng.standard_normal((rep.dim,) * 2)
-    return [p @ m @ np.linalg.inv(p) for m in rep.generator_matrices]
+from latent_representation_helpers import conjugated_regular, set_generators
 
 
 @pytest.mark.parametrize("group", [cyclic(4), dihedral(3), direct_product(cyclic(2), cyclic(2))], ids=str)
 def test_matrices_follow_the_words_and_respect_the_table_at_a_representation(group):
     model = LearnedRepresentation(group, group.order).double()
-    _set(model, _conjugated_regular(group, 1, orthogonal=False))
+    set_generators(model, conjugated_regular(group, 1, orthogonal=False))
     m = model.matrices()
     assert m.shape == (group.order, group.order, group.order)
     for g, word in enumerate(group.words):
@@ -55,11 +34,11 @@ def test_matrices_follow_the_words_and_respect_the_table_at_a_representation(gro
 @pytest.mark.parametrize("group", [cyclic(2), cyclic(4), dihedral(3), dihedral(1)], ids=str)
 def test_algebra_loss_is_zero_exactly_at_a_representation(group):
     model = LearnedRepresentation(group, 2 * group.order).double()
-    _set(model, _conjugated_regular(group, 2, orthogonal=False))  # a representation, not orthogonal
+    set_generators(model, conjugated_regular(group, 2, orthogonal=False))  # a representation, not orthogonal
     assert model.algebra_loss().item() < 1e-20
     assert model.to_representation().defect() < 1e-9
     assert model.conditioning_loss().item() > 1e-3  # conditioning is a regulariser, not part of the algebra
-    _set(model, _conjugated_regular(group, 2, orthogonal=True))
+    set_generators(model, conjugated_regular(group, 2, orthogonal=True))
     assert model.algebra_loss(conditioning_weight=1.0).item() < 1e-20
     # off a representation: a small perturbation of a generator is seen
     with torch.no_grad():
@@ -113,65 +92,6 @@ def test_relation_weights_scale_each_relation():
     torch.testing.assert_close(model.relation_loss([0.5, 0.5, 2.0]), 0.5 * parts[0] + 0.5 * parts[1] + 2.0 * parts[2])
     with pytest.raises(ValueError, match="3 relations but 2 weights"):
         model.relation_loss([1.0, 1.0])
-
-
-def test_read_off_recovers_three_regular_copies_of_c4():
-    group = cyclic(4)
-    rep = Representation(group, _conjugated_regular(group, 3, seed=5))
-    eig = generator_eigenvalues(rep)
-    assert eig.shape == (12,) and np.allclose(np.abs(eig), 1.0)
-    assert root_of_unity_counts(eig, 4).tolist() == [3, 3, 3, 3]
-    counts = irreducible_counts(rep, method="characters")
-    assert list(counts) == ["trivial", "i", "-i", "-1"]
-    np.testing.assert_allclose(list(counts.values()), 3.0, atol=1e-9)
-    assert irreducible_counts(rep) == {"trivial": 3.0, "i": 3.0, "-i": 3.0, "-1": 3.0}  # snapped eigenvalues
-    np.testing.assert_allclose(regular_ratios(rep), 1.0, atol=1e-9)
-
-
-def test_eigenvalue_read_off_is_integer_and_tolerates_an_approximate_representation():
-    group = cyclic(4)
-    mats = [np.diag([1.0, 1.0, -1.0]), np.array([[0.0, -1.0], [1.0, 0.0]])]  # trivial x2, -1, rotation
-    block = np.zeros((5, 5))
-    block[:3, :3], block[3:, 3:] = mats
-    noisy = block + 0.02 * np.random.default_rng(0).standard_normal((5, 5))
-    rep = Representation(group, [noisy], check=False)
-    assert rep.defect() > 1e-3
-    assert irreducible_counts(rep) == {"trivial": 2.0, "i": 1.0, "-i": 1.0, "-1": 1.0}
-    chars = irreducible_counts(rep, method="characters")
-    assert abs(chars["trivial"] - 2) < 0.2 and chars["trivial"] != 2.0
-    with pytest.raises(ValueError, match="needs a cyclic group"):
-        irreducible_counts(Representation(dihedral(3), [np.eye(1)] * 2), method="eigenvalues")
-    with pytest.raises(ValueError, match="unknown method"):
-        irreducible_counts(rep, method="guess")
-
-
-def test_read_off_of_s3_by_characters_and_an_unbalanced_representation():
-    group = dihedral(3)
-    rep = Representation(group, _conjugated_regular(group, 5, seed=2))
-    counts = irreducible_counts(rep)
-    assert list(counts) == ["trivial", "sign", "standard"]
-    np.testing.assert_allclose([counts["trivial"], counts["sign"], counts["standard"]], [5, 5, 10], atol=1e-9)
-    lopsided = direct_sum(regular(group), trivial(group, 3))
-    np.testing.assert_allclose(list(irreducible_counts(lopsided).values()), [4, 1, 2], atol=1e-9)
-    ratios = regular_ratios(lopsided)
-    assert ratios[0] > 1.5 and ratios[1] < 1.0
-
-
-def test_eigenvalues_of_a_learned_model_and_snapping():
-    model = LearnedRepresentation(cyclic(2), 4)
-    _set(model, [np.diag([1.0, 1.0, -1.0, -1.0])])
-    eig = generator_eigenvalues(model)
-    np.testing.assert_allclose(np.sort(eig.real), [-1, -1, 1, 1])
-    noisy = np.exp(1j * np.array([0.1, -0.2, np.pi - 0.3, 2.0]))
-    assert root_of_unity_counts(noisy, 2).tolist() == [2, 2]
-    with pytest.raises(ValueError, match="square"):
-        generator_eigenvalues(np.zeros((2, 3)))
-
-
-def test_irrep_labels_for_other_groups():
-    labels = irrep_labels(character_table(direct_product(cyclic(2), cyclic(2))))
-    assert labels[0] == "trivial" and labels[1:] == [f"chi_{i} (dim 1)" for i in (2, 3, 4)]
-    assert irrep_labels(character_table(cyclic(2))) == ["trivial", "-1"]
 
 
 def _equivariant_setup(group):
@@ -344,51 +264,6 @@ def test_to_representation_is_a_float64_unchecked_copy():
     assert model.to_representation().name == "learned"
 
 
-def test_generator_eigenvalues_are_sorted_by_angle_for_each_source():
-    a = np.array([[0.0, -1.0], [1.0, 0.0]])  # eigenvalues +-i
-    block = np.zeros((3, 3))
-    block[:2, :2], block[2, 2] = a, -1.0
-    for source in (block, torch.as_tensor(block)):
-        eig = generator_eigenvalues(source)
-        np.testing.assert_allclose(eig, [-1j, 1j, -1.0], atol=1e-12)  # angles -pi/2, pi/2, pi
-    rep = Representation(dihedral(4), [a, np.diag([1.0, -1.0])])
-    np.testing.assert_allclose(generator_eigenvalues(rep, generator=1), [1.0, -1.0])
-    model = LearnedRepresentation(dihedral(4), 2)
-    _set(model, [a, np.diag([1.0, -1.0])])
-    np.testing.assert_allclose(generator_eigenvalues(model, generator=1), [1.0, -1.0])
-    np.testing.assert_allclose(generator_eigenvalues(model), [-1j, 1j], atol=1e-7)
-
-
-def test_root_of_unity_counts_snap_to_the_nearest_root():
-    eig = np.exp(1j * np.array([0.0, 0.7, 0.9, np.pi, -np.pi / 2 + 0.2, 2 * np.pi / 3 - 0.1]))
-    assert root_of_unity_counts(eig, 4).tolist() == [2, 2, 1, 1]  # 0.7 nearest 1, 0.9 nearest i
-    assert root_of_unity_counts(eig, 3).tolist() == [3, 1, 2]
-    assert root_of_unity_counts(np.ones(2), 5).shape == (5,)
-
-
-def test_regular_ratios_divide_by_the_degree_of_each_irreducible():
-    group = dihedral(3)  # irreducibles of degrees 1, 1, 2
-    np.testing.assert_allclose(regular_ratios(direct_sum(*[regular(group)] * 2)), [1.0, 1.0, 1.0], atol=1e-12)
-    lopsided = direct_sum(regular(group), trivial(group, 3))  # dim 9: shares 9/6 per degree
-    np.testing.assert_allclose(regular_ratios(lopsided), [4 / 1.5, 1 / 1.5, 2 / (2 * 1.5)], atol=1e-12)
-    s4 = __import__("eqrep.groups", fromlist=["symmetric"]).symmetric(4)  # degrees 1, 1, 2, 3, 3
-    np.testing.assert_allclose(regular_ratios(regular(s4)), np.ones(5), atol=1e-9)
-
-
-def test_cyclic_read_off_decides_by_structure_not_by_name():
-    renamed = cyclic(4)
-    object.__setattr__(renamed, "name", "Z4")
-    rep = Representation(renamed, _conjugated_regular(cyclic(4), 1, seed=1))
-    table = character_table(renamed)
-    assert irrep_labels(table) == ["trivial", "i", "-i", "-1"]
-    assert irreducible_counts(rep, table) == {"trivial": 1.0, "i": 1.0, "-i": 1.0, "-1": 1.0}  # snapped: exact
-    product = direct_product(cyclic(2), cyclic(3))  # named C_2xC_3, two generators: characters
-    counts = irreducible_counts(regular(product))
-    assert list(counts) == ["trivial"] + [f"chi_{i} (dim 1)" for i in range(2, 7)]
-    with pytest.raises(ValueError, match="eigenvalue snapping needs a cyclic group, got C_2xC_3"):
-        irreducible_counts(regular(product), method="eigenvalues")
-
-
 def test_objective_runs_the_encoder_once_on_both_views_and_weights_the_terms():
     calls = []
     torch.manual_seed(0)
@@ -423,37 +298,6 @@ def test_objective_runs_the_encoder_once_on_both_views_and_weights_the_terms():
         plain = objective_terms(encoder, head, x, y, g, act, act, shifted_on=where)
         torch.testing.assert_close(custom["task"], 2 * plain["task"])
         torch.testing.assert_close(custom["shifted"], 2 * plain["shifted"])
-
-
-def test_generator_eigenvalues_sort_stably_and_check_their_input():
-    # angles tie at 0 and pi: a stable sort keeps the eigen-solver's order within each tie (17 values,
-    # past the length where NumPy's default sort stops being stable)
-    signs = np.random.default_rng(0).choice([-1.0, 1.0], size=17)
-    values = signs * (1.0 + np.arange(17) / 100)
-    eig = generator_eigenvalues(np.diag(values))
-    np.testing.assert_array_equal(eig.real, np.concatenate([values[values > 0], values[values < 0]]))
-    grad = torch.tensor(np.diag([1.0, -1.0]), requires_grad=True)  # a tensor is detached, not converted
-    np.testing.assert_allclose(generator_eigenvalues(grad), [1.0, -1.0])
-    for bad in (np.zeros((2, 3)), np.zeros(3), np.zeros((2, 2, 2))):
-        with pytest.raises(ValueError, match=rf"^need a square matrix, got shape {re.escape(str(bad.shape))}$"):
-            generator_eigenvalues(bad)
-
-
-def test_read_off_follows_the_order_of_the_table_it_is_given():
-    group = dihedral(3)
-    table = character_table(group)
-    reversed_table = CharacterTable(group, table.classes, table.values[::-1])
-    lopsided = direct_sum(regular(group), trivial(group, 3))  # multiplicities 4, 1, 2 in the default order
-    np.testing.assert_allclose(regular_ratios(lopsided, reversed_table), [2 / 3, 2 / 3, 8 / 3], atol=1e-12)
-    counts = irreducible_counts(lopsided, reversed_table)  # keys by position: S_3's labels
-    np.testing.assert_allclose(list(counts.values()), [2, 1, 4], atol=1e-12)
-
-
-def test_eigenvalue_read_off_of_a_complex_representation():
-    c4 = cyclic(4)  # r -> diag(i, i, -1): complex matrices are accepted; i and -i are told apart
-    rep = Representation(c4, [np.diag([1j, 1j, -1.0])])
-    assert irreducible_counts(rep) == {"trivial": 0.0, "i": 2.0, "-i": 0.0, "-1": 1.0}
-    np.testing.assert_allclose(list(irreducible_counts(rep, method="characters").values()), [0, 2, 0, 1], atol=1e-12)
 
 
 def test_matrices_are_built_on_the_generators_device():

@@ -17,7 +17,8 @@ should equal ``A^-1``) and a condition-number penalty that keeps the matrices in
 Once trained, the matrices are (nearly) a representation, and Part I's tools read it off:
 eigenvalues of a generator snapped to roots of unity (cyclic groups) or character inner
 products (any group, :func:`eqrep.representations.multiplicities`). The paper finds a multiple
-of the regular representation every time; :func:`regular_ratios` measures how close.
+of the regular representation every time; :func:`eqrep.decompositions.regular_ratios`
+measures how close.
 
 A group action on data is passed around as a function ``act(v, g) -> rho(g) v`` with ``v`` of
 shape ``(B, ...)`` and one element index per sample, ``g`` of shape ``(B,)``.
@@ -27,29 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from eqrep.groups import FiniteGroup
 from eqrep.representations import (
-    CharacterTable,
     Representation,
-    character_table,
-    format_character_value,
-    multiplicities,
 )
 
 __all__ = [
     "Action",
     "SHIFTED_ON",
     "LearnedRepresentation",
-    "generator_eigenvalues",
-    "root_of_unity_counts",
-    "irrep_labels",
-    "irreducible_counts",
-    "regular_ratios",
     "task_loss",
     "shifted_task_loss",
     "latent_equivariance_loss",
@@ -194,95 +185,6 @@ class LearnedRepresentation(nn.Module):
         (``float64``, ``check=False``; see its :meth:`~eqrep.representations.Representation.defect`)."""
         mats = self.generators.detach().cpu().double().numpy()
         return Representation(self.group, list(mats), name=name, check=False)
-
-
-# ----------------------------------------------------------------------------- read-off
-
-def generator_eigenvalues(source: LearnedRepresentation | Representation | np.ndarray | torch.Tensor,
-                          generator: int = 0) -> np.ndarray:
-    """Eigenvalues of one generator matrix, sorted by angle in ``(-pi, pi]``; shape ``(d,)`` complex.
-
-    ``source`` is a learned or fixed representation, or a ``(d, d)`` matrix. Track them over
-    training to watch them gather at the roots of unity (the paper's Fig. 4).
-    """
-    if isinstance(source, LearnedRepresentation):
-        m = source.generators[generator].detach().cpu().double().numpy()
-    elif isinstance(source, Representation):
-        m = np.asarray(source.generator_matrices[generator])
-    else:
-        m = source.detach().cpu().double().numpy() if torch.is_tensor(source) else np.asarray(source)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"need a square matrix, got shape {m.shape}")
-    eig = np.linalg.eigvals(m)
-    return eig[np.argsort(np.angle(eig), kind="stable")]
-
-
-def root_of_unity_counts(eigenvalues: np.ndarray, n: int) -> np.ndarray:
-    """Snap each eigenvalue to the nearest ``n``-th root of unity by angle; count per root.
-
-    Returns shape ``(n,)``: entry ``k`` counts eigenvalues snapped to ``exp(2 pi i k / n)``. For a
-    representation of ``C_n`` these are the multiplicities of its complex irreducibles.
-    """
-    k = np.rint(np.angle(np.asarray(eigenvalues)) / (2 * np.pi / n)).astype(int) % n
-    return np.bincount(k, minlength=n)
-
-
-def irrep_labels(table: CharacterTable) -> list[str]:
-    """Short names of the irreducibles in ``table``'s order.
-
-    ``"trivial"`` first; for ``C_n`` the value on the generator (``"-1"``, ``"i"``, ...); for the
-    groups of order 6 with three classes (``S_3 ~ D_3``) ``"sign"`` and ``"standard"``;
-    otherwise ``"chi_i (dim d)"``. Cyclic means given by one generator (decided by structure, not name).
-    """
-    group = table.group
-    labels = ["trivial"]
-    if len(group.generators) == 1:
-        col = [j for j, cls in enumerate(table.classes) if group.generators[0] in cls][0]
-        labels += [format_character_value(v) for v in table.values[1:, col]]
-    elif group.order == 6 and len(table.classes) == 3:
-        labels += ["sign", "standard"]
-    else:
-        labels += [f"chi_{i + 1} (dim {d})" for i, d in enumerate(table.degrees[1:], start=1)]
-    return labels
-
-
-def irreducible_counts(rep: Representation, table: CharacterTable | None = None,
-                       method: str = "auto") -> dict[str, float]:
-    """Multiplicity of each complex irreducible in ``rep``, keyed by :func:`irrep_labels`.
-
-    Args:
-        rep: A (possibly approximate) representation.
-        table: Its group's character table (computed if omitted).
-        method: ``"characters"``: inner products ``<chi_rep, chi_i>``, real numbers (integers
-            for a true representation; the paper's S_3 table); ``"eigenvalues"`` (cyclic groups
-            only): eigenvalues of the generator snapped to the nearest roots of unity, integer
-            counts (the paper's C_2 and C_4 tables); ``"auto"``: eigenvalues for cyclic groups,
-            characters otherwise.
-    """
-    table = table or character_table(rep.group)
-    labels = irrep_labels(table)
-    cyclic = len(rep.group.generators) == 1  # one generator: cyclic, whatever the group's name
-    if method == "auto":
-        method = "eigenvalues" if cyclic else "characters"
-    if method == "characters":
-        return dict(zip(labels, multiplicities(rep, table).tolist(), strict=True))
-    if method != "eigenvalues":
-        raise ValueError(f"unknown method '{method}'; use 'auto', 'characters' or 'eigenvalues'")
-    if not cyclic:
-        raise ValueError(f"eigenvalue snapping needs a cyclic group, got {rep.group.name}")
-    n = rep.group.order
-    counts = root_of_unity_counts(generator_eigenvalues(rep), n)
-    col = [j for j, cls in enumerate(table.classes) if rep.group.generators[0] in cls][0]
-    roots = np.rint(np.angle(table.values[:, col]) / (2 * np.pi / n)).astype(int) % n
-    return {label: float(counts[k]) for label, k in zip(labels, roots, strict=True)}
-
-
-def regular_ratios(rep: Representation, table: CharacterTable | None = None) -> np.ndarray:
-    """Multiplicity of each irreducible divided by its share in ``dim/|G|`` copies of the regular
-    representation, ``n_i / (deg_i dim / |G|)``; all ones for a multiple of the regular one.
-    Shape ``(r,)`` in ``table``'s order."""
-    table = table or character_table(rep.group)
-    return multiplicities(rep, table) / (table.degrees * rep.dim / rep.group.order)
 
 
 # ----------------------------------------------------------------------------- objective
