@@ -63,9 +63,6 @@ class _FitExperiment(Experiment):
         self.device = next(module.parameters()).device
         torch.manual_seed(config.seed)  # dropout draws from here
 
-    def epochs(self) -> int:
-        return self.config.epochs
-
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
         c = self.config
         order = torch.randperm(len(self.x), generator=torch.Generator().manual_seed(c.seed * 100_003 + epoch))

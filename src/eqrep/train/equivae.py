@@ -189,12 +189,8 @@ class EquiVAEExperiment(Experiment):
         self.data_source, self.device = data.source, torch.device("cpu")
 
     def to(self, device: torch.device) -> "EquiVAEExperiment":
-        self.device = device
         self.pool_x, self.unlab_x, self.log_prior = (t.to(device) for t in (self.pool_x, self.unlab_x, self.log_prior))
         return super().to(device)
-
-    def epochs(self) -> int:
-        return self.config.epochs
 
     def _batch_size(self, epoch: int) -> int:
         c = self.config

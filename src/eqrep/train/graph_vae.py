@@ -117,13 +117,6 @@ class GraphVAEExperiment(Experiment):
         self.data_source = data.source
         self.device = torch.device("cpu")
 
-    def to(self, device: torch.device) -> "GraphVAEExperiment":
-        self.device = device
-        return super().to(device)
-
-    def epochs(self) -> int:
-        return self.config.epochs
-
     def start_epoch(self, epoch: int, optimizer: torch.optim.Optimizer) -> None:
         if self.config.cosine_decay:
             cosine_lr(optimizer, self.config.lr, epoch, self.config.epochs)

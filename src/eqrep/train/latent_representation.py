@@ -192,7 +192,7 @@ class LatentRepresentationExperiment(Experiment):
         return [self.model, self.rep]
 
     def to(self, device: torch.device) -> "LatentRepresentationExperiment":
-        self.device, self.task.val = device, self.task.val.to(device)
+        self.task.val = self.task.val.to(device)
         return super().to(device)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:

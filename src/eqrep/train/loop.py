@@ -79,11 +79,12 @@ class Experiment:
     evaluate_at_start: bool = False
     data_source: str = ""
     rank, world = 0, 1  # set by fit() under torchrun
+    device: torch.device = torch.device("cpu")  # set by to()
 
-    # ------------------------------------------------------------------ required
+    # ------------------------------------------------------------------ required (epochs: if no config.epochs)
     def epochs(self) -> int:
-        """Number of epochs (an epoch ends with an evaluation)."""
-        raise NotImplementedError
+        """Number of epochs (an epoch ends with an evaluation); default ``config.epochs``."""
+        return self.config.epochs
 
     def epoch_batches(self, epoch: int) -> Sequence[Any]:
         """The batches of a 0-based epoch, e.g. index tensors ``(B,)`` into the training set; a
@@ -105,7 +106,9 @@ class Experiment:
 
     # ------------------------------------------------------------------ optional hooks
     def to(self, device: torch.device) -> "Experiment":
-        """Move the trained modules (and whatever data the experiment keeps) to ``device``."""
+        """Move the trained modules (and whatever data the experiment keeps) to ``device``;
+        :attr:`device` records it."""
+        self.device = device
         for module in self.trained_modules():
             module.to(device)
         return self

@@ -183,7 +183,6 @@ class PenaltyExperiment(Experiment):
         return [self.model, self.penalty]
 
     def to(self, device: torch.device) -> "PenaltyExperiment":
-        self.device = device
         super().to(device)
         if device.type == "cpu":
             self.model.to(memory_format=torch.channels_last)  # ~25 % faster convolutions on a CPU
@@ -191,9 +190,6 @@ class PenaltyExperiment(Experiment):
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
-
-    def epochs(self) -> int:
-        return self.config.epochs
 
     def start_epoch(self, epoch: int, optimizer: torch.optim.Optimizer) -> None:
         if self.config.lr_decay:

@@ -130,13 +130,6 @@ class ClassifierExperiment(Experiment):
         self.val_y = torch.as_tensor(labels[order[:n_val]])
         self.data_source, self.device, self.train_x = self.data.source, torch.device("cpu"), None
 
-    def to(self, device: torch.device) -> "ClassifierExperiment":
-        self.device = device
-        return super().to(device)
-
-    def epochs(self) -> int:
-        return self.config.epochs
-
     def start_epoch(self, epoch: int, optimizer: torch.optim.Optimizer) -> None:
         if self.config.cosine_decay:  # a function of the epoch only, so resuming needs no scheduler state
             cosine_lr(optimizer, self.config.lr, epoch, self.config.epochs)
