@@ -12,7 +12,7 @@ EXECUTED := build/executed
 .PHONY: book student test lint unit chapters bench notebooks lock linkcheck colab-check mutation clean help
 
 help:
-	@echo "make book     - set up .venv, execute every chapter, build the HTML book into book/_build/html"
+	@echo "make book     - set up .venv, write the scoreboard page, execute every chapter, build the HTML book into book/_build/html"
 	@echo "make test     - set up .venv, lint the workflows, run the unit tests, execute every chapter (papermill + nbval)"
 	@echo "make lint     - lint .github/workflows (jactionlint)"
 	@echo "make bench    - print the benchmark ratios"
@@ -35,11 +35,13 @@ $(STAMP): requirements.lock pyproject.toml tools/install_env.py
 	touch $(STAMP)
 
 book: $(STAMP)
+	$(PY) tools/scoreboard.py
 	$(VENV)/bin/jupyter-book build . --toc book/_toc.yml --path-output book -W --keep-going
 	$(PY) tools/check_book.py html book/_build/html
 	@echo "Book built: book/_build/html/index.html"
 
 student: $(STAMP)
+	$(PY) tools/scoreboard.py
 	sed 's/^\(\s*hide_solutions:\).*/\1 true/' _config.yml > $(VENV)/_config_student.yml
 	$(VENV)/bin/jupyter-book build . --toc book/_toc.yml --config $(VENV)/_config_student.yml \
 		--path-output book/_build_student -W --keep-going
