@@ -13,8 +13,8 @@ EXECUTED := build/executed
 
 help:
 	@echo "make book     - set up .venv, write the scoreboard page, execute every chapter, build the HTML book into book/_build/html"
-	@echo "make test     - set up .venv, lint the workflows, run the unit tests, execute every chapter (papermill + nbval)"
-	@echo "make lint     - lint .github/workflows (jactionlint)"
+	@echo "make test     - set up .venv, lint the workflows and the code, run the unit tests, execute every chapter (papermill + nbval)"
+	@echo "make lint     - lint .github/workflows (jactionlint) and the Python code (ruff)"
 	@echo "make bench    - print the benchmark ratios"
 	@echo "make student  - build the student edition (no solutions) into book/_build_student/html"
 	@echo "make notebooks - regenerate chapters/*.ipynb (for Colab) from chapters/*.md"
@@ -57,6 +57,7 @@ chapters: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/jactionlint
+	$(VENV)/bin/ruff check src tests tools benchmarks
 
 test: lint unit chapters
 
