@@ -166,6 +166,7 @@ def test_isotypic_projectors_split_a_regular_sum_by_degree(group):
     rep = direct_sum(regular(group), trivial(group, 2))
     table = character_table(group)
     p = isotypic_projectors(rep, table)
+    assert np.iscomplexobj(p) == (group.order == 4 and len(group.generators) == 1)  # real characters: real P_i
     np.testing.assert_allclose(p.sum(0), np.eye(rep.dim), atol=1e-12)
     np.testing.assert_allclose(np.einsum("iab,ibc->iac", p, p), p, atol=1e-12)  # idempotent
     ranks = np.array([np.linalg.matrix_rank(m, tol=1e-8) for m in p])
@@ -222,6 +223,8 @@ def test_read_off_rounds_the_counts_and_applies_the_regular_test():
     stacked = np.stack(direct_sum(regular(c4), trivial(c4, 4)).generator_matrices)
     assert read_off(stacked, c4) == ({"trivial": 5.0, "i": 1.0, "-i": 1.0, "-1": 1.0}, False)
     assert read_off(np.stack(two_regular.generator_matrices).astype(np.float32), d3)[1]
+    complex_c4 = [np.diag([1j, 1j, -1.0, 1.0])]  # i and -i told apart, not cast to real
+    assert read_off(complex_c4, c4) == ({"trivial": 1.0, "i": 2.0, "-i": 0.0, "-1": 1.0}, False)
 
 
 def test_near_regular_error_names_the_count_it_got():
