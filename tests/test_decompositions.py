@@ -13,6 +13,7 @@ from eqrep.decompositions import (
     isotypic_projectors,
     isotypic_shares,
     near_regular,
+    read_off,
     regular_ratios,
     root_of_unity_counts,
 )
@@ -165,6 +166,7 @@ def test_isotypic_projectors_split_a_regular_sum_by_degree(group):
     rep = direct_sum(regular(group), trivial(group, 2))
     table = character_table(group)
     p = isotypic_projectors(rep, table)
+    assert np.iscomplexobj(p) == (group.order == 4 and len(group.generators) == 1)  # real characters: real P_i
     np.testing.assert_allclose(p.sum(0), np.eye(rep.dim), atol=1e-12)
     np.testing.assert_allclose(np.einsum("iab,ibc->iac", p, p), p, atol=1e-12)  # idempotent
     ranks = np.array([np.linalg.matrix_rank(m, tol=1e-8) for m in p])
@@ -203,3 +205,41 @@ def test_isotypic_projector_of_a_complex_character_is_its_eigenspace():
     for i in range(4):  # rho(g) P_i = chi_i(g) P_i: P_i maps onto where G acts by chi_i (conjugation matters)
         for g in range(4):
             np.testing.assert_allclose(rep.matrices[g] @ p[i], chi[i, g] * p[i], atol=1e-12)
+
+
+def test_read_off_rounds_the_counts_and_applies_the_regular_test():
+    d3 = dihedral(3)
+    two_regular = direct_sum(regular(d3), regular(d3))
+    noise = np.random.default_rng(0).standard_normal((2, 12, 12))
+    learned = [m + 0.01 * e for m, e in zip(two_regular.generator_matrices, noise, strict=True)]  # not exact
+    counts, regular_run = read_off(learned, d3)
+    assert counts == {"trivial": 1.985, "sign": 2.041, "standard": 3.987} and regular_run  # 3 decimals
+    assert read_off(learned, d3, decimals=0) == ({"trivial": 2.0, "sign": 2.0, "standard": 4.0}, True)
+    # one trivial coordinate more: shares 13/6 per degree, the trivial count 3 is 38 % too many
+    plus_one = direct_sum(two_regular, trivial(d3)).generator_matrices
+    assert read_off(plus_one, d3) == ({"trivial": 3.0, "sign": 2.0, "standard": 4.0}, False)  # tol 10 %
+    assert read_off(plus_one, d3, tol=0.5)[1]
+    c4 = cyclic(4)  # a (k, d, d) array; eigenvalues snapped for a cyclic group
+    stacked = np.stack(direct_sum(regular(c4), trivial(c4, 4)).generator_matrices)
+    assert read_off(stacked, c4) == ({"trivial": 5.0, "i": 1.0, "-i": 1.0, "-1": 1.0}, False)
+    assert read_off(np.stack(two_regular.generator_matrices).astype(np.float32), d3)[1]
+    complex_c4 = [np.diag([1j, 1j, -1.0, 1.0])]  # i and -i told apart, not cast to real
+    assert read_off(complex_c4, c4) == ({"trivial": 1.0, "i": 2.0, "-i": 0.0, "-1": 1.0}, False)
+
+
+def test_near_regular_error_names_the_count_it_got():
+    table = character_table(dihedral(3))
+    with pytest.raises(ValueError, match=r"^need one count per irreducible \(3\), got 2$"):
+        near_regular([2, 2], table, 12)
+    with pytest.raises(ValueError, match=r"^need one count per irreducible \(3\), got 2.0$"):
+        near_regular(2.0, table, 12)
+
+
+def test_isotypic_shares_centre_each_coordinate_and_accumulate_in_double_precision():
+    p = isotypic_projectors(regular(cyclic(2)))
+    z = np.array([[1.0, 1.0], [-1.0, -1.0], [3.0, 1.0], [-3.0, -1.0]])
+    np.testing.assert_allclose(isotypic_shares(z + [5.0, -2.0], p), [20 / 24, 4 / 24])  # the mean of each column
+    half = (300 * z).astype(np.float16)  # squares past float16's range (65504)
+    np.testing.assert_allclose(isotypic_shares(half, p), [20 / 24, 4 / 24])
+    with pytest.raises(ValueError, match="^codes are constant: no variance to share out$"):
+        isotypic_shares(np.ones((3, 2)), p)

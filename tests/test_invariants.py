@@ -222,8 +222,16 @@ def test_quotient_distance_matrix_is_symmetric_and_matches_the_pairwise_distance
     np.testing.assert_allclose(by_hand, [[0, 0, 2], [0, 0, 2], [2, 2, 0]])
     with pytest.raises(ValueError, match="stack of codes"):
         quotient_distance_matrix(np.zeros(3))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="^z has NaN entries"):
         quotient_distance_matrix(np.array([[0.0, np.nan], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="^z is complex"):  # rejected, not cast to its real part
+        quotient_distance_matrix(np.array([[0.0, 1j], [1.0, 0.0]]))
+
+
+def test_quotient_distance_matrix_hands_the_distance_float_codes():
+    codes = np.array([[0, 200], [255, 0]], dtype=np.uint8)  # integer codes: differences must not wrap around
+    dist = quotient_distance_matrix(codes, distance=lambda a, b: float(np.abs(a - b).sum()))
+    np.testing.assert_array_equal(dist, [[0, 455], [455, 0]])
 
 
 def test_random_invariant_features_are_invariant_nonlinear_and_seeded_by_torch():
@@ -236,6 +244,8 @@ def test_random_invariant_features_are_invariant_nonlinear_and_seeded_by_torch()
     assert not np.allclose(features(2 * x), 2 * out)  # the ReLU makes it nonlinear
     torch.manual_seed(0)
     np.testing.assert_array_equal(random_invariant_features(2, 8)(x), out)
+    np.testing.assert_allclose(features(x.double()), out, atol=1e-6)  # double (or integer) nodes are accepted
+    np.testing.assert_array_equal(features(torch.ones(1, 3, 2, dtype=torch.int64)), features(torch.ones(1, 3, 2)))
     with pytest.raises(ValueError, match=r"nodes \(B, n, 2\)"):
         features(torch.randn(6, 5, 3))
     with pytest.raises(ValueError, match="unknown pooling"):

@@ -307,6 +307,25 @@ def test_shapes_and_the_66_channel_latent():
     assert PenaltyCNN(latent_dim=48).encode(x).shape == (3, 48)  # the original benchmark's width
 
 
+def test_feature_maps_shrink_from_57_to_one_pixel():
+    model = PenaltyCNN().eval()
+    x, shapes = torch.rand(2, 1, 28, 28), []
+    for layer in model.encoder:  # upsample, 5 blocks, 3 pools, the 1 x 1 conv, flatten
+        x = layer(x)
+        shapes.append(tuple(x.shape[1:]))
+    assert shapes == [(1, 57, 57), (6, 55, 55), (12, 55, 55), (12, 27, 27), (24, 15, 15), (24, 7, 7),
+                      (36, 3, 3), (36, 3, 3), (36, 1, 1), (66, 1, 1), (66,)]
+
+
+def test_the_encoder_is_nonlinear():
+    torch.manual_seed(0)
+    model = PenaltyCNN().eval()  # batch norm with running statistics: affine, so only the ELUs bend it
+    a = 10 * torch.randn(1, 1, 28, 28)
+    with torch.no_grad():  # f(a) + f(-a) = 2 f(0) for an affine f
+        bend = model.encode(a) + model.encode(-a) - 2 * model.encode(torch.zeros_like(a))
+    assert bend.abs().max() > 1e-2
+
+
 def test_parameter_count_by_hand():
     conv = lambda i, o, k: i * o * k * k + o
     bn = lambda c: 2 * c

@@ -144,9 +144,9 @@ def read_off(generators: Sequence[np.ndarray] | np.ndarray, group: FiniteGroup, 
     of ``group``), rounded to ``decimals`` places, and whether they pass :func:`near_regular`.
 
     The matrices need not be an exact representation (:func:`irreducible_counts` snaps
-    eigenvalues for cyclic groups and takes character inner products otherwise).
+    eigenvalues for cyclic groups and takes character inner products otherwise); real or complex.
     """
-    rep = Representation(group, [np.asarray(m, dtype=np.float64) for m in generators], check=False)
+    rep = Representation(group, [np.asarray(m) for m in generators], check=False)  # complex ones stay complex
     table = character_table(group)
     counts = {k: round(v, decimals) for k, v in irreducible_counts(rep, table).items()}
     return counts, near_regular(counts, table, rep.dim, tol)

@@ -181,7 +181,7 @@ def quotient_distance_matrix(z: np.ndarray,
     the matrix is symmetric with a zero diagonal, ``m (m - 1) / 2`` distances computed.
     """
     distance = distance or quotient_distance_assignment
-    z = _as_finite("z", np.asarray(z, dtype=np.float64))
+    z = _as_finite("z", np.asarray(z))  # not cast first: a complex z is rejected, not truncated
     if z.ndim < 2:
         raise ValueError(f"need a stack of codes (m, n) or (m, n, C), got shape {z.shape}")
     dist = np.zeros((len(z), len(z)))

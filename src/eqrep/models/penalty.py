@@ -185,7 +185,8 @@ class PenaltyCNN(nn.Module):
     Args:
         n_classes: Output classes (100 for DDMNIST).
         in_channels: Image channels.
-        c: Width unit (6 in the paper); the blocks have ``c, 2c, 4c, 6c, 6c`` channels.
+        c: Width unit (6 in the paper); the blocks (conv, batch norm, ELU) have ``c, 2c, 4c, 6c, 6c``
+            channels; with the three average pools the feature maps have sides 55, 55, 27, 15, 7, 3, 3, 1.
         latent_dim: Channels of the final ``1 x 1`` conv (default ``11 c = 66``).
         size: Side the input is upsampled to (57, so that the feature map ends at ``1 x 1``).
     """
